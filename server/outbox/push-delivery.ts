@@ -1,0 +1,105 @@
+// Delivers push notifications for support messages from the outbox. Pushes
+// have no order to keep, so due jobs go out side by side; a token FCM calls
+// invalid is deleted, a transient failure is retried for the failed tokens
+// only, and a push that still fails after MAX_ATTEMPTS is dropped (the
+// message itself is stored and in the history either way).
+import type { Logger } from "../logger.js";
+import type { PushPort } from "../ports.js";
+import type { MessageStore } from "../support/message-store.js";
+import type { OutboxJob, OutboxStore } from "./outbox-store.js";
+import { Backoff } from "./backoff.js";
+import { WakeableLoop } from "./wakeable-loop.js";
+
+export const PUSH_MESSAGE = "push_message";
+const MAX_ATTEMPTS = 8;
+const BATCH = 16;
+
+export interface PushPayload {
+  /** only these tokens (a retry); all of the user's tokens when absent */
+  tokens?: string[];
+}
+
+export interface DeviceTokens {
+  tokensOf(userId: string): Promise<string[]>;
+  remove(tokens: readonly string[]): Promise<number>;
+}
+
+export interface PushDeliveryDeps {
+  outbox: OutboxStore;
+  messages: MessageStore;
+  devices: DeviceTokens;
+  push: PushPort;
+  logger: Logger;
+  backoff?: Backoff;
+  now?: () => number;
+}
+
+export class PushDelivery {
+  private readonly loop: WakeableLoop;
+  private readonly inFlight = new Set<number>();
+  private readonly backoff: Backoff;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PushDeliveryDeps) {
+    this.backoff = deps.backoff ?? new Backoff(2_000, 5 * 60_000);
+    this.now = deps.now ?? Date.now;
+    this.loop = new WakeableLoop(() => this.step(), (error) => deps.logger.error({ err: error }, "push delivery loop failed; retrying"));
+  }
+
+  start(): void {
+    if (this.deps.push.enabled) this.loop.start();
+  }
+
+  kick(): void {
+    this.loop.wake();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async step(): Promise<number> {
+    const { outbox } = this.deps;
+    const jobs = outbox.due<PushPayload>("push", new Date(this.now()), BATCH).filter((job) => !this.inFlight.has(job.id));
+    if (jobs.length === 0) {
+      const next = outbox.nextDueAt("push");
+      return next ? Math.max(50, next.getTime() - this.now()) : Infinity;
+    }
+    await Promise.all(jobs.map((job) => this.deliver(job)));
+    return 0;
+  }
+
+  private async deliver(job: OutboxJob<PushPayload>): Promise<void> {
+    const { outbox, messages, devices, push, logger } = this.deps;
+    this.inFlight.add(job.id);
+    try {
+      const message = job.messageId === null ? null : messages.byId(job.messageId);
+      const tokens = job.payload.tokens ?? (await devices.tokensOf(job.userId));
+      if (!message || tokens.length === 0) {
+        outbox.remove(job.id);
+        return;
+      }
+      let outcome;
+      try {
+        outcome = await push.send(message, tokens);
+      } catch (error) {
+        outcome = { delivered: 0, invalid: [], retry: tokens, error };
+        logger.warn({ err: error, jobId: job.id }, "push failed");
+      }
+      if (outcome.invalid.length > 0) {
+        const removed = await devices.remove(outcome.invalid);
+        logger.info({ userId: job.userId, removed }, "removed device tokens FCM reported as unregistered or invalid");
+      }
+      if (outcome.retry.length > 0 && job.attempts + 1 < MAX_ATTEMPTS) {
+        const wait = this.backoff.delay(job.attempts);
+        outbox.savePayload(job.id, { tokens: outcome.retry });
+        outbox.reschedule(job.id, new Date(this.now() + wait), `${outcome.retry.length} token(s) to retry`, true);
+        return;
+      }
+      if (outcome.retry.length > 0) logger.warn({ jobId: job.id, userId: job.userId, tokens: outcome.retry.length }, "giving up on a push after repeated failures");
+      outbox.remove(job.id);
+    } finally {
+      this.inFlight.delete(job.id);
+    }
+  }
+}

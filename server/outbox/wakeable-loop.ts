@@ -1,0 +1,63 @@
+// A background loop that runs one step at a time, sleeps for as long as the
+// step asks, and can be woken early (new work) or stopped (shutdown).
+export class WakeableLoop {
+  private running = false;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly step: () => Promise<number>,
+    private readonly onError: (error: unknown) => void,
+    private readonly errorPauseMs = 1_000,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    this.done = this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.done;
+    this.running = false;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let sleepMs: number;
+      this.woken = false;
+      try {
+        sleepMs = await this.step();
+      } catch (error) {
+        this.onError(error);
+        sleepMs = this.errorPauseMs;
+      }
+      if (this.stopping) break;
+      if (sleepMs > 0 && !this.woken) await this.sleep(sleepMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(finish, Math.min(ms, 2_147_483_647)) : null;
+      function finish() {
+        if (timer) clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        finish();
+      };
+    });
+  }
+}

@@ -1,0 +1,161 @@
+// The support bridge's rules: a user's message is committed (with its outbox
+// job) before any Telegram call; agent replies are stored, sent live and
+// pushed; history carries the daily greeting.
+import type { Database } from "better-sqlite3";
+import type { Logger } from "../logger.js";
+import { GROUP_POST, type DeliveryOutcome, type GroupDelivery, type GroupPostPayload } from "../outbox/group-delivery.js";
+import type { OutboxStore } from "../outbox/outbox-store.js";
+import { PUSH_MESSAGE, type PushDelivery, type PushPayload } from "../outbox/push-delivery.js";
+import type { OutgoingPhoto, RealtimePort } from "../ports.js";
+import type { GreetingStore } from "./greeting-store.js";
+import type { MessageStore, StoredUserMessage } from "./message-store.js";
+import { type ChatMessage } from "./types.js";
+
+export interface SendUserMessageInput {
+  userId: string;
+  userName: string | null;
+  text: string;
+  photos: OutgoingPhoto[];
+  clientMessageId: string | null;
+}
+
+/** The `/send_message` answer (SPEC §2). */
+export interface SendMessageAnswer {
+  success: true;
+  message_id: number | null;
+  photo_url: string | null;
+  photo_count: number;
+  id: number;
+  delivery: "sent" | "queued";
+}
+
+export interface SendResult {
+  answer: SendMessageAnswer;
+  /** true when a retry matched an earlier message: nothing new was stored */
+  duplicate: boolean;
+}
+
+export interface SupportReplyInput {
+  userId: string;
+  text: string;
+  photoUrls: string[];
+}
+
+export interface SupportServiceDeps {
+  db: Database;
+  messages: MessageStore;
+  greetings: GreetingStore;
+  outbox: OutboxStore;
+  groupDelivery: GroupDelivery;
+  pushDelivery: PushDelivery;
+  pushEnabled: boolean;
+  realtime: RealtimePort;
+  logger: Logger;
+  /** how long /send_message waits for Telegram when the message can go at once */
+  sendWaitMs?: number;
+}
+
+export class SupportService {
+  private readonly pendingAnswers = new Map<string, Promise<SendMessageAnswer>>();
+  private readonly sendWaitMs: number;
+
+  constructor(private readonly deps: SupportServiceDeps) {
+    this.sendWaitMs = deps.sendWaitMs ?? 3_000;
+  }
+
+  /** The earlier answer for a retried client_message_id, if there was one. */
+  async replay(userId: string, clientMessageId: string | null): Promise<SendMessageAnswer | null> {
+    if (!clientMessageId) return null;
+    const pending = this.pendingAnswers.get(idempotencyKey(userId, clientMessageId));
+    if (pending) return pending;
+    const stored = this.deps.messages.byClientMessageId(userId, clientMessageId);
+    return stored ? answerFor(stored) : null;
+  }
+
+  async sendUserMessage(input: SendUserMessageInput): Promise<SendResult> {
+    const { db, messages, outbox, groupDelivery, realtime } = this.deps;
+    const key = input.clientMessageId ? idempotencyKey(input.userId, input.clientMessageId) : null;
+    // Check and insert in one synchronous transaction: concurrent retries
+    // with one key cannot both insert.
+    const stored = db.transaction(() => {
+      if (input.clientMessageId) {
+        const existing = messages.byClientMessageId(input.userId, input.clientMessageId);
+        if (existing) return { existing, message: null, jobId: null } as const;
+      }
+      const message = messages.insert({
+        userId: input.userId,
+        userName: input.userName,
+        text: input.text,
+        direction: "user",
+        photoUrls: input.photos.map((p) => p.url),
+        clientMessageId: input.clientMessageId,
+      });
+      const payload: GroupPostPayload = {
+        post: { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos },
+        step: 0,
+        sentIds: [],
+      };
+      const jobId = outbox.enqueue({ lane: "telegram", kind: GROUP_POST, userId: input.userId, messageId: message.id, payload });
+      return { existing: null, message, jobId } as const;
+    })();
+
+    if (stored.existing) {
+      const pending = key ? this.pendingAnswers.get(key) : undefined;
+      return { answer: pending ? await pending : answerFor(stored.existing), duplicate: true };
+    }
+
+    realtime.emitToUser(stored.message);
+    const answering = groupDelivery.awaitOutcome(stored.jobId, this.sendWaitMs).then((outcome) => {
+      const answer = buildAnswer(stored.message, outcome);
+      if (input.clientMessageId) messages.saveIdempotentAnswer(stored.message.id, answer);
+      return answer;
+    });
+    if (key) {
+      this.pendingAnswers.set(key, answering);
+      void answering.finally(() => this.pendingAnswers.delete(key)).catch(() => undefined);
+    }
+    return { answer: await answering, duplicate: false };
+  }
+
+  /** History for the app; the day's first request adds the greeting. */
+  history(userId: string, limit: number, userName: string | null): { messages: ChatMessage[]; greetingSent: boolean } {
+    const greeting = this.deps.greetings.greetOnce(userId, userName, new Date());
+    if (greeting) this.deps.realtime.emitToUser(greeting);
+    return { messages: this.deps.messages.history(userId, limit), greetingSent: greeting !== null };
+  }
+
+  /** An agent's reply from the group: stored, sent live, pushed. */
+  addSupportReply(input: SupportReplyInput): ChatMessage {
+    const { db, messages, outbox, pushEnabled, realtime, pushDelivery } = this.deps;
+    const message = db.transaction(() => {
+      const created = messages.insert({ userId: input.userId, userName: null, text: input.text, direction: "support", photoUrls: input.photoUrls });
+      if (pushEnabled) {
+        outbox.enqueue<PushPayload>({ lane: "push", kind: PUSH_MESSAGE, userId: input.userId, messageId: created.id, payload: {} });
+      }
+      return created;
+    })();
+    realtime.emitToUser(message);
+    if (pushEnabled) pushDelivery.kick();
+    return message;
+  }
+}
+
+function idempotencyKey(userId: string, clientMessageId: string): string {
+  return `${userId}\u0000${clientMessageId}`;
+}
+
+function buildAnswer(message: ChatMessage, outcome: DeliveryOutcome): SendMessageAnswer {
+  return {
+    success: true,
+    message_id: outcome.delivery === "sent" ? outcome.telegramMessageId : null,
+    photo_url: message.photoUrls[0] ?? null,
+    photo_count: message.photoUrls.length,
+    id: message.id,
+    delivery: outcome.delivery,
+  };
+}
+
+function answerFor(stored: StoredUserMessage): SendMessageAnswer {
+  if (stored.idempotentAnswer) return JSON.parse(stored.idempotentAnswer) as SendMessageAnswer;
+  return buildAnswer(stored, stored.delivery === "sent" && stored.telegramMessageId !== null ? { delivery: "sent", telegramMessageId: stored.telegramMessageId } : { delivery: "queued" });
+}

@@ -1,0 +1,44 @@
+// Input rules of the mobile API, shared by REST and Socket.IO edges.
+import { z } from "zod";
+
+export const USER_ID_MAX = 128;
+
+/**
+ * A user id as the mobile app sends it: a string or an integer, kept as a
+ * string. Control characters and surrounding spaces are refused rather than
+ * silently changed, so one user never becomes two.
+ */
+export const userIdSchema = z.union([z.string(), z.number()], { error: "user_id must be a string or a number" }).transform((value, ctx) => {
+  const text = typeof value === "number" ? (Number.isSafeInteger(value) ? String(value) : "") : value;
+  if (text === "") {
+    ctx.addIssue({ code: "custom", message: typeof value === "number" ? "user_id must be a whole number" : "user_id must not be empty" });
+    return z.NEVER;
+  }
+  if (text.length > USER_ID_MAX) {
+    ctx.addIssue({ code: "custom", message: `user_id must be at most ${USER_ID_MAX} characters` });
+    return z.NEVER;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f/\\]/.test(text) || text.trim() !== text) {
+    ctx.addIssue({ code: "custom", message: "user_id must not contain slashes, control characters or surrounding spaces" });
+    return z.NEVER;
+  }
+  return text;
+});
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export function parseUserId(value: unknown): ParseResult<string> {
+  if (value === undefined || value === null) return { ok: false, error: "user_id is required" };
+  const result = userIdSchema.safeParse(value);
+  return result.success ? { ok: true, value: result.data } : { ok: false, error: result.error.issues[0]?.message ?? "user_id is not valid" };
+}
+
+/** The first problem of a zod error as one readable sentence. */
+export function describeZodError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "the request is not valid";
+  const field = issue.path.join(".");
+  if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
+  return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+}
