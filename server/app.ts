@@ -18,7 +18,7 @@ import { GroupDelivery } from "./outbox/group-delivery.js";
 import { OutboxStore } from "./outbox/outbox-store.js";
 import { GroupPacer, type PacerLimits } from "./outbox/pacer.js";
 import { PushDelivery } from "./outbox/push-delivery.js";
-import type { PushPort } from "./ports.js";
+import { createPush, type PushTransport } from "./push/fcm-push.js";
 import { RealtimeHub } from "./realtime/hub.js";
 import { UploadStore } from "./storage/uploads.js";
 import { DeviceService } from "./support/device-service.js";
@@ -40,8 +40,8 @@ export interface AppOptions {
   pages?: RequestHandler;
   /** the bot's identity when known (tests): no getMe at start */
   botInfo?: UserFromGetMe;
-  /** push adapter; without it push is off */
-  push?: PushPort & { close?: () => Promise<void> };
+  /** where firebase-admin's FCM requests go (tests: a local stand-in) */
+  pushTransport?: PushTransport;
   /** how long /send_message waits for Telegram (default 3 s) */
   sendWaitMs?: number;
   pacerLimits?: PacerLimits;
@@ -81,7 +81,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const greetings = new GreetingStore(db.sqlite, messages);
   const devices = new DeviceService(db.prisma);
 
-  const push: PushPort = options.push ?? { enabled: false, send: () => Promise.resolve({ delivered: 0, invalid: [], retry: [] }) };
+  const push = createPush({ config, logger, transport: options.pushTransport });
 
   const bot = config.botToken ? createBot({ token: config.botToken, apiRoot: config.telegramApiRoot, botInfo: options.botInfo, features: [] }) : null;
   if (!bot) logger.warn(`the Telegram bot is off: ${config.botTokenVariable} is not set; messages are stored and queued until it is`);
@@ -214,7 +214,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);
-        await options.push?.close?.();
+        await push.close();
         await db.close();
       })();
       return closing;

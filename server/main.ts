@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   try {
     app = await createApp({ config, logger, projectRoot, pages: (req, res) => handlePage(req, res) });
   } catch (error) {
+    if (error instanceof ConfigError) fail(`Configuration error: ${error.message}`);
     logger.fatal({ err: error }, "the service could not start");
     fail(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   }

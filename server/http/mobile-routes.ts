@@ -63,7 +63,7 @@ export interface MobileRouteDeps {
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
   const result = schema.safeParse(value);
-  if (!result.success) throw badRequest(describeZodError(result.error));
+  if (!result.success) throw badRequest(describeZodError(result.error, value));
   return result.data;
 }
 

@@ -22,7 +22,8 @@ export function readMultipart(req: IncomingMessage, uploads: UploadStore): Promi
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { files: MAX_PHOTOS, fileSize: MAX_PHOTO_BYTES, fields: 50, fieldSize: MAX_FIELD_BYTES, parts: 100 },
+        // fileSize one over the limit: busboy flags a file that reaches its limit, and exactly 10 MB is allowed.
+        limits: { files: MAX_PHOTOS, fileSize: MAX_PHOTO_BYTES + 1, fields: 50, fieldSize: MAX_FIELD_BYTES, parts: 100 },
       });
     } catch (error) {
       reject(badRequest(`the multipart request is malformed: ${(error as Error).message}`));

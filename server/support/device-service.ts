@@ -31,7 +31,8 @@ export class DeviceService implements DeviceTokens {
     await this.prisma.device.upsert({
       where: { token },
       create: { userId, token, platform, deviceId },
-      update: { userId, platform, deviceId },
+      // A re-registration that omits platform or device_id keeps what was known.
+      update: { userId, platform: platform ?? undefined, deviceId: deviceId ?? undefined },
     });
     return this.prisma.device.count({ where: { userId } });
   }

@@ -34,11 +34,20 @@ export function parseUserId(value: unknown): ParseResult<string> {
   return result.success ? { ok: true, value: result.data } : { ok: false, error: result.error.issues[0]?.message ?? "user_id is not valid" };
 }
 
-/** The first problem of a zod error as one readable sentence. */
-export function describeZodError(error: z.ZodError): string {
+/** The first problem of a zod error as one readable sentence; `input` tells missing fields from wrong ones. */
+export function describeZodError(error: z.ZodError, input?: unknown): string {
   const issue = error.issues[0];
   if (!issue) return "the request is not valid";
   const field = issue.path.join(".");
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
+  if (field && input !== undefined && valueAt(input, issue.path) === undefined) return `${field} is required`;
   return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
