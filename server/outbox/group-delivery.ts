@@ -177,7 +177,8 @@ export class GroupDelivery {
     const { outbox, pacer, logger } = this.deps;
     const failure = classifySendError(error);
     const now = this.now();
-    this.releaseWaiters();
+    // Anything but a photo fallback (retried at once) holds the queue back.
+    if (failure.kind !== "photo_rejected") this.releaseWaiters();
     const context = { jobId: job.id, messageId: job.messageId, method: call.method, attempts: job.attempts + 1, reason: failure.description };
     switch (failure.kind) {
       case "rate_limited":
