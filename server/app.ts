@@ -26,7 +26,10 @@ import { GreetingStore } from "./support/greeting-store.js";
 import { MappingStore } from "./support/mapping-store.js";
 import { MessageStore } from "./support/message-store.js";
 import { SupportService } from "./support/support-service.js";
+import { registerDiaryRestRoutes } from "./api/diary-rest.js";
+import { registerTrpcRoutes } from "./api/http.js";
 import { createBot } from "./telegram/bot.js";
+import { configureBotMenu, createDiaryStartComposer } from "./telegram/diary-start.js";
 import { createGroupSender } from "./telegram/group-sender.js";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -83,7 +86,14 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const push = createPush({ config, logger, transport: options.pushTransport });
 
-  const bot = config.botToken ? createBot({ token: config.botToken, apiRoot: config.telegramApiRoot, botInfo: options.botInfo, features: [] }) : null;
+  const bot = config.botToken
+    ? createBot({
+        token: config.botToken,
+        apiRoot: config.telegramApiRoot,
+        botInfo: options.botInfo,
+        features: [createDiaryStartComposer({ db, config, logger })],
+      })
+    : null;
   if (!bot) logger.warn(`the Telegram bot is off: ${config.botTokenVariable} is not set; messages are stored and queued until it is`);
   else if (!config.groupChatId) logger.warn("GROUP_CHAT_ID is not set: support messages are stored and queued, and delivered once it is set");
   const sender = bot && config.groupChatId ? createGroupSender(bot.api, config.groupChatId) : null;
@@ -137,6 +147,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       };
     },
   });
+
+  registerTrpcRoutes(router, { db, config, logger });
+  registerDiaryRestRoutes(router, { db, logger });
 
   let inFlight = 0;
   let drained: (() => void) | null = null;
@@ -201,6 +214,10 @@ export async function createApp(options: AppOptions): Promise<App> {
           server.off("error", reject);
           groupDelivery.start();
           pushDelivery.start();
+          if (bot && config.telegramMode !== "off") {
+            // Menu button and command list: nice to have, never a reason not to start.
+            void configureBotMenu(bot.api, config, logger).catch((error: unknown) => logger.warn({ err: error }, "could not set the bot's commands and menu button"));
+          }
           resolve(server.address() as AddressInfo);
         });
       });

@@ -1,0 +1,59 @@
+// Shared set-up for the Speaking Diary tests: a real SQLite file in a temp
+// folder, migrated like production, and signed initData for any user.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openDatabase, type Db } from "../../server/db/database.js";
+import { signInitData } from "../../server/diary/init-data.js";
+import type { TelegramUserInput } from "../../server/diary/types.js";
+import { createLogger, type Logger } from "../../server/logger.js";
+
+export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
+export const BOT_TOKEN = "123456789:TEST-diary-token_abc";
+
+export interface DiaryTestDb {
+  db: Db;
+  logger: Logger;
+  cleanup(): Promise<void>;
+}
+
+export async function openTestDb(): Promise<DiaryTestDb> {
+  const dir = mkdtempSync(path.join(tmpdir(), "diary-test-"));
+  const db = await openDatabase({ file: path.join(dir, "diary.db"), migrationsDir: MIGRATIONS_DIR });
+  return {
+    db,
+    logger: createLogger({ level: "silent", secrets: [BOT_TOKEN] }),
+    async cleanup() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let nextUserId = 10_000 + Math.floor(Math.random() * 1_000_000);
+
+/** A Telegram user no other test uses, so tests need no cleanup between them. */
+export function makeUser(overrides: Partial<TelegramUserInput> = {}): TelegramUserInput {
+  const id = nextUserId++;
+  return { id, first_name: `User${id}`, username: `user${id}`, language_code: "en", ...overrides };
+}
+
+export interface SignOptions {
+  botToken?: string;
+  /** seconds since epoch; default now */
+  authDate?: number;
+  extra?: Record<string, string>;
+}
+
+/** initData as Telegram would hand it to the Mini App of `user`. */
+export function initDataFor(user: TelegramUserInput, { botToken = BOT_TOKEN, authDate, extra = {} }: SignOptions = {}): string {
+  return signInitData(
+    {
+      query_id: "AAHdF6IQAAAAAN0XohDhrOrc",
+      user: JSON.stringify(user),
+      auth_date: String(authDate ?? Math.floor(Date.now() / 1000)),
+      ...extra,
+    },
+    botToken,
+  );
+}
