@@ -30,6 +30,9 @@ import { registerDiaryRestRoutes } from "./api/diary-rest.js";
 import { registerTrpcRoutes } from "./api/http.js";
 import { createBot } from "./telegram/bot.js";
 import { configureBotMenu, createDiaryStartComposer } from "./telegram/diary-start.js";
+import { startPolling, type Polling } from "./telegram/polling.js";
+import { createSupportReplies } from "./telegram/support-replies.js";
+import { createWebhookHandler, handleTelegramHealth } from "./telegram/webhook.js";
 import { createGroupSender } from "./telegram/group-sender.js";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -148,8 +151,25 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   });
 
+  if (bot && config.groupChatId) {
+    bot.use(
+      createSupportReplies({
+        groupChatId: config.groupChatId,
+        userForPost: (chatId, telegramMessageId) => mappings.userFor(chatId, telegramMessageId),
+        addSupportReply: (input) => support.addSupportReply(input),
+        savePhoto: (bytes, name) => uploads.saveBuffer(bytes, name),
+        logger,
+      }),
+    );
+  }
+  router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
+  if (bot && config.telegramMode === "webhook") {
+    const webhook = createWebhookHandler({ bot, secret: config.webhookSecret, prisma: db.prisma, logger });
+    router.on("POST", "/api/telegram/webhook", ({ req, res }) => webhook(req, res));
+  }
   registerTrpcRoutes(router, { db, config, logger });
-  registerDiaryRestRoutes(router, { db, logger });
+  registerDiaryRestRoutes(router, { db, logger, health: false });
+  let polling: Polling | null = null;
 
   let inFlight = 0;
   let drained: (() => void) | null = null;
@@ -214,6 +234,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           server.off("error", reject);
           groupDelivery.start();
           pushDelivery.start();
+          if (bot && config.telegramMode === "polling") polling = startPolling({ bot, logger });
           if (bot && config.telegramMode !== "off") {
             // Menu button and command list: nice to have, never a reason not to start.
             void configureBotMenu(bot.api, config, logger).catch((error: unknown) => logger.warn({ err: error }, "could not set the bot's commands and menu button"));
@@ -227,7 +248,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
         const requestsDone = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
-        await Promise.race([Promise.all([requestsDone, groupDelivery.stop(), pushDelivery.stop()]), deadline]);
+        await Promise.race([Promise.all([requestsDone, groupDelivery.stop(), pushDelivery.stop(), polling?.stop()]), deadline]);
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import nextModule from "next";
+import type { NextServer, NextServerOptions } from "next/dist/server/next.js";
 import { createApp, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config/env.js";
 import { createLogger } from "./logger.js";
@@ -13,7 +14,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 // next is CommonJS (module.exports = createServer); under NodeNext typing the
 // default import is seen as the module namespace, at run time it is the function.
-const createNextServer = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as typeof import("next").default;
+const createNextServer = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as (options: NextServerOptions) => NextServer;
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);

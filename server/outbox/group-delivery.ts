@@ -97,10 +97,10 @@ export class GroupDelivery {
     });
   }
 
-  /** Stops taking new jobs and waits for the call in flight, if any. */
-  stop(): Promise<void> {
+  /** Stops taking new jobs and waits for the call in flight, whose waiter still gets its answer. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
     this.releaseWaiters();
-    return this.loop.stop();
   }
 
   private releaseWaiters(): void {
@@ -167,7 +167,7 @@ export class GroupDelivery {
     const first = job.payload.sentIds[0] ?? ids[0];
     db.transaction(() => {
       if (sender && ids.length > 0) mappings.record(sender.chatId, ids, job.userId, job.messageId, new Date(at));
-      if (job.messageId !== null && first !== undefined) messages.markSent(job.messageId, first);
+      if (job.messageId !== null && first !== undefined && sender) messages.markSent(job.messageId, sender.chatId, first);
       outbox.remove(job.id);
     })();
     if (first !== undefined) this.waiters.get(job.id)?.({ delivery: "sent", telegramMessageId: first });

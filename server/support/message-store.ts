@@ -26,6 +26,8 @@ export interface NewMessage {
   direction: Direction;
   photoUrls: string[];
   clientMessageId?: string | null;
+  /** the Telegram message this is (an agent's reply): stored once per (chat, message) */
+  telegram?: { chatId: number | string; messageId: number };
   createdAt?: Date;
 }
 
@@ -49,17 +51,17 @@ function parsePhotoUrls(text: string): string[] {
 const COLUMNS = "id, user_id, message, direction, photo_urls, created_at";
 
 export class MessageStore {
-  private readonly insertStmt: Statement<[string, string | null, string, string, string, string, string | null, string | null]>;
+  private readonly insertStmt: Statement<[string, string | null, string, string, string, string, string | null, string | null, string | null, number | null]>;
   private readonly historyStmt: Statement<[string, number]>;
   private readonly byIdStmt: Statement<[number]>;
   private readonly byClientIdStmt: Statement<[string, string]>;
-  private readonly markSentStmt: Statement<[number, number]>;
+  private readonly markSentStmt: Statement<[string, number, number]>;
   private readonly answerStmt: Statement<[string, number]>;
 
   constructor(private readonly db: Database) {
     this.insertStmt = db.prepare(
-      `INSERT INTO messages (user_id, user_name, message, direction, photo_urls, created_at, delivery, client_message_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO messages (user_id, user_name, message, direction, photo_urls, created_at, delivery, client_message_id, telegram_chat_id, telegram_message_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_chat_id, telegram_message_id) DO NOTHING RETURNING id`,
     );
     // Served by the (user_id, id) index: newest first, then reversed.
     this.historyStmt = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE user_id = ? ORDER BY id DESC LIMIT ?`);
@@ -67,12 +69,15 @@ export class MessageStore {
     this.byClientIdStmt = db.prepare(
       `SELECT ${COLUMNS}, delivery, telegram_message_id, idempotent_answer FROM messages WHERE user_id = ? AND client_message_id = ?`,
     );
-    this.markSentStmt = db.prepare(`UPDATE messages SET delivery = 'sent', telegram_message_id = ? WHERE id = ?`);
+    this.markSentStmt = db.prepare(`UPDATE messages SET delivery = 'sent', telegram_chat_id = ?, telegram_message_id = ? WHERE id = ?`);
     this.answerStmt = db.prepare(`UPDATE messages SET idempotent_answer = ? WHERE id = ?`);
   }
 
-  /** Inserts one message; call inside a transaction when more must go with it. */
-  insert(message: NewMessage): ChatMessage {
+  /**
+   * Inserts one message; call inside a transaction when more must go with it.
+   * Returns null when a message for the same Telegram message exists already.
+   */
+  insertOnce(message: NewMessage): ChatMessage | null {
     const createdAt = message.createdAt ?? new Date();
     const row = this.insertStmt.get(
       message.userId,
@@ -83,15 +88,18 @@ export class MessageStore {
       toSqliteTime(createdAt),
       message.direction === "user" ? "queued" : null,
       message.clientMessageId ?? null,
-    ) as { id: number };
-    return {
-      id: row.id,
-      userId: message.userId,
-      text: message.text,
-      direction: message.direction,
-      photoUrls: message.photoUrls,
-      createdAt: new Date(createdAt.toISOString().slice(0, 23) + "Z"),
-    };
+      message.telegram ? String(message.telegram.chatId) : null,
+      message.telegram?.messageId ?? null,
+    ) as { id: number } | undefined;
+    if (!row) return null;
+    return { id: row.id, userId: message.userId, text: message.text, direction: message.direction, photoUrls: message.photoUrls, createdAt };
+  }
+
+  /** Inserts a message that cannot collide (no Telegram identity). */
+  insert(message: Omit<NewMessage, "telegram">): ChatMessage {
+    const created = this.insertOnce(message);
+    if (!created) throw new Error("a message without a Telegram identity cannot collide");
+    return created;
   }
 
   /** The newest `limit` messages of a user, oldest first. */
@@ -110,8 +118,8 @@ export class MessageStore {
     return this.toStored(this.byClientIdStmt.get(userId, clientMessageId));
   }
 
-  markSent(id: number, telegramMessageId: number): void {
-    this.markSentStmt.run(telegramMessageId, id);
+  markSent(id: number, chatId: number | string, telegramMessageId: number): void {
+    this.markSentStmt.run(String(chatId), telegramMessageId, id);
   }
 
   saveIdempotentAnswer(id: number, answer: unknown): void {

@@ -39,6 +39,9 @@ export interface SupportReplyInput {
   userId: string;
   text: string;
   photoUrls: string[];
+  /** the agent's message in the group */
+  chatId: number;
+  telegramMessageId: number;
 }
 
 export interface SupportServiceDeps {
@@ -124,16 +127,27 @@ export class SupportService {
     return { messages: this.deps.messages.history(userId, limit), greetingSent: greeting !== null };
   }
 
-  /** An agent's reply from the group: stored, sent live, pushed. */
-  addSupportReply(input: SupportReplyInput): ChatMessage {
+  /**
+   * An agent's reply from the group: stored, sent live, pushed. Exactly once
+   * per Telegram message: a redelivered update finds it stored and returns null.
+   */
+  addSupportReply(input: SupportReplyInput): ChatMessage | null {
     const { db, messages, outbox, pushEnabled, realtime, pushDelivery } = this.deps;
     const message = db.transaction(() => {
-      const created = messages.insert({ userId: input.userId, userName: null, text: input.text, direction: "support", photoUrls: input.photoUrls });
-      if (pushEnabled) {
+      const created = messages.insertOnce({
+        userId: input.userId,
+        userName: null,
+        text: input.text,
+        direction: "support",
+        photoUrls: input.photoUrls,
+        telegram: { chatId: input.chatId, messageId: input.telegramMessageId },
+      });
+      if (created && pushEnabled) {
         outbox.enqueue<PushPayload>({ lane: "push", kind: PUSH_MESSAGE, userId: input.userId, messageId: created.id, payload: {} });
       }
       return created;
     })();
+    if (!message) return null;
     realtime.emitToUser(message);
     if (pushEnabled) pushDelivery.kick();
     return message;

@@ -18,7 +18,6 @@ export const userIdSchema = z.union([z.string(), z.number()], { error: "user_id 
     ctx.addIssue({ code: "custom", message: `user_id must be at most ${USER_ID_MAX} characters` });
     return z.NEVER;
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f/\\]/.test(text) || text.trim() !== text) {
     ctx.addIssue({ code: "custom", message: "user_id must not contain slashes, control characters or surrounding spaces" });
     return z.NEVER;

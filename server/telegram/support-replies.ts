@@ -1,0 +1,140 @@
+// Group → user (SPEC §4): an agent's message in the support group that
+// replies to a message the bot posted for a user becomes a support message
+// for that user. Text, or caption + photo (the largest size, fetched from
+// Telegram into our uploads). Anything else in the group, and every other
+// chat, reaches no user. Only `message` updates are matched, so edits are
+// ignored.
+//
+// Errors are thrown on purpose (Telegram unreachable while fetching the
+// photo, the store failing): the webhook answers non-2xx and Telegram
+// redelivers the update. Problems a retry cannot fix (photo too large, not
+// an image) are logged and the text still goes through.
+import { Composer, type Context } from "grammy";
+import type { Message, PhotoSize } from "grammy/types";
+import type { Logger } from "../logger.js";
+
+export interface SupportReplyInput {
+  userId: string;
+  text: string;
+  photoUrls: string[];
+  chatId: number;
+  telegramMessageId: number;
+}
+
+export interface SupportRepliesDeps {
+  /** GROUP_CHAT_ID as configured: "-100…" or "@publicgroup" */
+  groupChatId: string;
+  /** the user a message the bot posted into the group belongs to, or null */
+  userForPost(chatId: number, telegramMessageId: number): string | null | Promise<string | null>;
+  addSupportReply(input: SupportReplyInput): unknown;
+  savePhoto(bytes: Buffer, name: string): Promise<{ url: string }>;
+  logger: Logger;
+  /** Bot API root the photo is downloaded from; default: the bot's own client apiRoot */
+  apiRoot?: string;
+  /** default 20 MB: the most the Bot API's getFile serves anyway */
+  maxPhotoBytes?: number;
+  /** default 20 s for one photo download */
+  downloadTimeoutMs?: number;
+}
+
+/** A photo we will never be able to keep; retrying the update cannot help. */
+class PermanentPhotoError extends Error {}
+
+function isSupportGroup(chat: Message["chat"], groupChatId: string): boolean {
+  if (groupChatId.startsWith("@")) return "username" in chat && chat.username?.toLowerCase() === groupChatId.slice(1).toLowerCase();
+  return String(chat.id) === groupChatId;
+}
+
+/** Telegram lists sizes smallest first, but the order is not promised: pick by area, then bytes. */
+export function largestPhoto(sizes: readonly PhotoSize[]): PhotoSize | undefined {
+  let best: PhotoSize | undefined;
+  for (const size of sizes) {
+    const score = size.width * size.height;
+    const bestScore = best ? best.width * best.height : -1;
+    if (!best || score > bestScore || (score === bestScore && (size.file_size ?? 0) > (best.file_size ?? 0))) best = size;
+  }
+  return best;
+}
+
+async function download(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok || !response.body) throw new Error(`Telegram answered ${response.status} to the file download`);
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body.cancel();
+    throw new PermanentPhotoError(`the photo is ${declared} bytes, more than the ${maxBytes} allowed`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    // enforced while reading: a missing or lying Content-Length cannot make us buffer more
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new PermanentPhotoError(`the photo is larger than the ${maxBytes} bytes allowed`);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context> {
+  const maxBytes = deps.maxPhotoBytes ?? 20 * 1024 * 1024;
+  const timeoutMs = deps.downloadTimeoutMs ?? 20_000;
+  const composer = new Composer<Context>();
+
+  async function fetchPhoto(ctx: Context, fileId: string, fileUniqueId: string): Promise<string> {
+    const file = await ctx.api.getFile(fileId);
+    if (!file.file_path) throw new PermanentPhotoError("Telegram gave no file_path for the photo");
+    if (file.file_size !== undefined && file.file_size > maxBytes) throw new PermanentPhotoError(`the photo is ${file.file_size} bytes, more than the ${maxBytes} allowed`);
+    const apiRoot = deps.apiRoot ?? ctx.api.options?.apiRoot ?? "https://api.telegram.org";
+    const url = `${apiRoot.replace(/\/+$/, "")}/file/bot${ctx.api.token}/${file.file_path}`;
+    const bytes = await download(url, maxBytes, timeoutMs);
+    const ext = /\.(\w{1,5})$/.exec(file.file_path)?.[1] ?? "jpg";
+    try {
+      return (await deps.savePhoto(bytes, `telegram-${fileUniqueId}.${ext}`)).url;
+    } catch (error) {
+      // the store refuses what is not an image; that will not change on a retry
+      throw new PermanentPhotoError(`the photo could not be stored: ${(error as Error).message}`);
+    }
+  }
+
+  composer.on("message", async (ctx, next) => {
+    const message = ctx.message;
+    if (!isSupportGroup(message.chat, deps.groupChatId)) return next();
+    const original = message.reply_to_message;
+    // Only replies to the bot's own posts can belong to a user; skip the lookup otherwise.
+    if (!original || original.from?.id !== ctx.me.id) return next();
+    const userId = await deps.userForPost(message.chat.id, original.message_id);
+    const where = { chatId: message.chat.id, telegramMessageId: message.message_id, repliedTo: original.message_id };
+    if (!userId) {
+      deps.logger.debug(where, "group reply to a bot message that belongs to no user; ignored");
+      return;
+    }
+    const text = message.text ?? message.caption ?? "";
+    const image = message.photo
+      ? largestPhoto(message.photo)
+      : message.document?.mime_type?.startsWith("image/")
+        ? message.document // an agent may send the picture "as a file", uncompressed
+        : undefined;
+    const photoUrls: string[] = [];
+    if (image) {
+      try {
+        photoUrls.push(await fetchPhoto(ctx, image.file_id, image.file_unique_id));
+      } catch (error) {
+        if (!(error instanceof PermanentPhotoError)) throw error;
+        deps.logger.warn({ ...where, reason: error.message }, "the agent's photo cannot be kept; delivering the text only");
+      }
+    }
+    if (text.trim() === "" && photoUrls.length === 0) {
+      deps.logger.info(where, "group reply has neither text nor a photo we keep (sticker, voice…); ignored");
+      return;
+    }
+    await deps.addSupportReply({ userId, text, photoUrls, chatId: message.chat.id, telegramMessageId: message.message_id });
+    deps.logger.info({ ...where, userId, photos: photoUrls.length }, "agent reply delivered to user");
+  });
+  return composer;
+}
