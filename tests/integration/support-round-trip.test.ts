@@ -145,6 +145,18 @@ describe("send → group → agent reply → history, socket, push", () => {
     expect(fcm.requests.some((r) => r.token === "live-token" && r.status === 200)).toBe(true);
   });
 
+  test("a push that FCM fails transiently is retried until it is delivered", async () => {
+    const user = "rt-user-retry";
+    await postJson(`${t.url}/register_device`, { user_id: user, fcm_token: "flaky-token" });
+    fcm.fail("flaky-token", "unavailable", 2);
+    const sent = await postJson<{ message_id: number }>(`${t.url}/send_message`, { user_id: user, message: "Есть кто?" });
+    expect((await webhook(tg.updates.groupText({ chatId: GROUP, text: "Да, здесь", replyTo: sent.body.message_id }))).status).toBe(200);
+    await expect.poll(() => fcm.requests.some((r) => r.token === "flaky-token" && r.status === 200), { timeout: 20_000, interval: 200 }).toBe(true);
+    expect(fcm.requests.filter((r) => r.token === "flaky-token" && r.status >= 500).length).toBeGreaterThanOrEqual(2);
+    expect(await t.app.devices.tokensOf(user)).toEqual(["flaky-token"]);
+    await expect.poll(() => t.app.outbox.stats("push").depth).toBe(0);
+  });
+
   test("replies to nothing the bot posted, and other chats, reach no user", async () => {
     const before = (t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
     const loose = tg.updates.groupText({ chatId: GROUP, text: "просто болтаем" });
