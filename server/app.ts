@@ -10,7 +10,9 @@ import type { Config } from "./config/env.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { AppError } from "./errors.js";
 import { createKeyCheck, requestKey } from "./http/api-key.js";
+import { answerClientError } from "./http/client-error.js";
 import { registerMobileRoutes } from "./http/mobile-routes.js";
+import { RequestLimiter, type RateLimitOverrides } from "./http/rate-limit.js";
 import { sendError, sendFailure } from "./http/respond.js";
 import { Router } from "./http/router.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -51,6 +53,8 @@ export interface AppOptions {
   /** how long /send_message waits for Telegram (default 3 s) */
   sendWaitMs?: number;
   pacerLimits?: PacerLimits;
+  /** inbound REST rate limits; defaults in server/http/rate-limit.ts */
+  rateLimits?: RateLimitOverrides;
 }
 
 export interface App {
@@ -102,6 +106,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const sender = bot && config.groupChatId ? createGroupSender(bot.api, config.groupChatId) : null;
 
   const server = createServer();
+  server.on("clientError", answerClientError);
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined });
 
   const groupDelivery = new GroupDelivery({
@@ -131,6 +136,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const keyCheck = config.apiKey ? createKeyCheck(config.apiKey) : null;
   const router = new Router();
   registerMobileRoutes(router, {
+    limiter: new RequestLimiter(options.rateLimits),
     support,
     devices,
     uploads,

@@ -16,7 +16,10 @@ export const noteTextSchema = z
   .string({ error: "text must be a string" })
   .trim()
   .min(1, "text must not be empty")
-  .max(NOTE_TEXT_MAX, `text must be at most ${NOTE_TEXT_MAX} characters`);
+  .max(NOTE_TEXT_MAX, `text must be at most ${NOTE_TEXT_MAX} characters`)
+  // A lone UTF-16 surrogate is valid JSON but not text; SQLite via Prisma
+  // would fail on it with an internal error instead of a 400.
+  .refine((value) => value.isWellFormed(), "text is not valid Unicode text");
 
 export const noteIdSchema = z.number({ error: "id must be a number" }).int("id must be a whole number").positive("id must be positive").max(2 ** 31 - 1, "id is out of range");
 

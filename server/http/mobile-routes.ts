@@ -4,13 +4,14 @@ import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { AppError, badRequest } from "../errors.js";
 import type { OutgoingPhoto } from "../ports.js";
-import type { UploadStore, PendingUpload } from "../storage/uploads.js";
+import type { UploadStore, PendingUpload, StoredUpload } from "../storage/uploads.js";
 import type { DeviceService } from "../support/device-service.js";
 import type { SupportService } from "../support/support-service.js";
 import { toWire } from "../support/types.js";
 import { describeZodError, parseUserId, userIdSchema } from "../support/validation.js";
 import { mediaType, readJson } from "./body.js";
 import { readMultipart } from "./multipart.js";
+import type { LimitedAction, RequestLimiter } from "./rate-limit.js";
 import { sendJson } from "./respond.js";
 import type { RouteContext, Router } from "./router.js";
 
@@ -58,10 +59,19 @@ export interface MobileRouteDeps {
   health: () => Record<string, unknown>;
   /** throws UNAUTHORIZED when API_KEY is set and the request lacks it */
   requireApiKey: (req: IncomingMessage) => void;
+  /** inbound rate limits per client address and per user */
+  limiter: RequestLimiter;
 }
+
+// A lone UTF-16 surrogate ("\ud800" in JSON) is not text: Prisma's engine
+// fails on it with a 500, and Telegram would refuse it later.
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
+  for (const [field, fieldValue] of Object.entries(value)) {
+    if (typeof fieldValue === "string" && LONE_SURROGATE.test(fieldValue)) throw badRequest(`${field} is not valid Unicode text`);
+  }
   const result = schema.safeParse(value);
   if (!result.success) throw badRequest(describeZodError(result.error, value));
   return result.data;
@@ -94,14 +104,24 @@ async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Promise<vo
   const type = mediaType(req);
   let input: { userId: string; userName: string | null; text: string; clientMessageId: string | null; photoUrl: string | null };
   let pending: PendingUpload[] = [];
+  // The per-user limit is taken once per request, as early as the user is
+  // known: for a form that is before its first photo is received.
+  let admission: Promise<void> | null = null;
+  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId));
 
   if (type === "multipart/form-data") {
-    const form = await readMultipart(req, deps.uploads);
+    const form = await readMultipart(req, deps.uploads, {
+      beforeFile: async (fields) => {
+        const userId = parseUserId(fields.get("user_id"));
+        if (userId.ok) await admitUser(userId.value);
+      },
+    });
     pending = form.photos;
     try {
       const fields = Object.fromEntries(form.fields);
       const parsed = parse(sendMessageJson.omit({ photo_url: true }), fields);
       input = { userId: parsed.user_id, userName: parsed.user_name, text: parsed.message, clientMessageId: parsed.client_message_id, photoUrl: null };
+      await admitUser(input.userId);
     } catch (error) {
       await deps.uploads.discard(pending);
       throw error;
@@ -109,6 +129,7 @@ async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Promise<vo
   } else if (type === "application/json" || type === "") {
     const parsed = parse(sendMessageJson, await readJson(req, JSON_LIMIT));
     input = { userId: parsed.user_id, userName: parsed.user_name, text: parsed.message, clientMessageId: parsed.client_message_id, photoUrl: parsed.photo_url };
+    await admitUser(input.userId);
   } else {
     req.resume();
     throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send JSON (application/json) or a form (multipart/form-data)");
@@ -126,7 +147,14 @@ async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Promise<vo
       return;
     }
     const types = await Promise.all(pending.map((p) => deps.uploads.sniff(p)));
-    const kept = await Promise.all(pending.map((p, i) => deps.uploads.keep(p, types[i] as { mime: string; ext: string })));
+    // One at a time: keeping a photo reads it whole to strip its metadata, and ten at once would hold 100 MB.
+    const kept: StoredUpload[] = [];
+    try {
+      for (const [i, p] of pending.entries()) kept.push(await deps.uploads.keep(p, types[i] as { mime: string; ext: string }));
+    } catch (error) {
+      await deps.uploads.removeFiles(kept.map((k) => k.path));
+      throw error;
+    }
     pending = [];
     const photos: OutgoingPhoto[] = kept.map((k) => ({ url: k.url, localPath: k.path }));
     if (input.photoUrl) photos.push({ url: input.photoUrl });
@@ -140,12 +168,14 @@ async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Promise<vo
 
 async function registerDevice(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
   const body = parse(registerDeviceJson, await readJson(ctx.req, JSON_LIMIT));
+  await deps.limiter.admitUser("register", body.user_id);
   const count = await deps.devices.register({ userId: body.user_id, token: body.fcm_token, platform: body.platform, deviceId: body.device_id });
   sendJson(ctx.res, 200, { success: true, message: "Устройство зарегистрировано успешно", device_count: count });
 }
 
-function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): void {
+async function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
   const userId = pathUserId(ctx);
+  await deps.limiter.admitUser("read", userId);
   const userName = ctx.url.searchParams.get("user_name");
   if (userName !== null && userName.length > 256) throw badRequest("user_name must be at most 256 characters");
   const { messages, greetingSent } = deps.support.history(userId, historyLimit(ctx.url.searchParams.get("limit")), userName?.trim() || null);
@@ -177,21 +207,33 @@ export function registerMobileRoutes(router: Router, deps: MobileRouteDeps): voi
   const missingUser = () => {
     throw badRequest("user_id is required in the path");
   };
-  // Everything but /health and /uploads needs the API key when one is set.
-  const guarded =
-    (handler: (ctx: RouteContext) => Promise<void> | void) =>
-    (ctx: RouteContext): Promise<void> | void => {
-      deps.requireApiKey(ctx.req);
+  // The client address's limit comes first, before the key check and before
+  // any body is read; everything but /health and /uploads needs the API key
+  // when one is set. /health stays unlimited for monitors.
+  const limited =
+    (action: LimitedAction, handler: (ctx: RouteContext) => Promise<void> | void) =>
+    async (ctx: RouteContext): Promise<void> => {
+      await deps.limiter.admitIp(action, ctx.req);
       return handler(ctx);
     };
+  const guarded = (action: LimitedAction, handler: (ctx: RouteContext) => Promise<void> | void) =>
+    limited(action, (ctx) => {
+      deps.requireApiKey(ctx.req);
+      return handler(ctx);
+    });
+  const checkDevice = async (ctx: RouteContext) => {
+    const userId = pathUserId(ctx);
+    await deps.limiter.admitUser("read", userId);
+    sendJson(ctx.res, 200, await deps.devices.status(userId));
+  };
   router
-    .on("POST", "/send_message", guarded((ctx) => sendMessage(ctx, deps)))
-    .on("POST", "/register_device", guarded((ctx) => registerDevice(ctx, deps)))
-    .on("GET", "/message_history/:user_id", guarded((ctx) => messageHistory(ctx, deps)))
-    .on("GET", "/message_history", guarded(missingUser))
-    .on("GET", "/check_device/:user_id", guarded(async (ctx) => sendJson(ctx.res, 200, await deps.devices.status(pathUserId(ctx)))))
-    .on("GET", "/check_device", guarded(missingUser))
+    .on("POST", "/send_message", guarded("send", (ctx) => sendMessage(ctx, deps)))
+    .on("POST", "/register_device", guarded("register", (ctx) => registerDevice(ctx, deps)))
+    .on("GET", "/message_history/:user_id", guarded("read", (ctx) => messageHistory(ctx, deps)))
+    .on("GET", "/message_history", guarded("read", missingUser))
+    .on("GET", "/check_device/:user_id", guarded("read", checkDevice))
+    .on("GET", "/check_device", guarded("read", missingUser))
     .on("GET", "/health", (ctx) => sendJson(ctx.res, 200, { status: "ok", ...deps.health() }))
-    .on("GET", "/uploads/:filename", (ctx) => serveUpload(ctx, deps))
-    .on("GET", "/uploads/*", (ctx) => sendJson(ctx.res, 404, { success: false, error: "no such upload" }));
+    .on("GET", "/uploads/:filename", limited("uploads", (ctx) => serveUpload(ctx, deps)))
+    .on("GET", "/uploads/*", limited("uploads", (ctx) => sendJson(ctx.res, 404, { success: false, error: "no such upload" })));
 }

@@ -16,7 +16,16 @@ export interface MultipartForm {
   photos: PendingUpload[];
 }
 
-export function readMultipart(req: IncomingMessage, uploads: UploadStore): Promise<MultipartForm> {
+export interface MultipartOptions {
+  /**
+   * Runs before each photo's bytes are received, with the fields read so far
+   * (forms put user_id before the photos): a rejection refuses the form, and
+   * the photos are drained, never written to disk.
+   */
+  beforeFile?: (fields: ReadonlyMap<string, string>) => Promise<void>;
+}
+
+export function readMultipart(req: IncomingMessage, uploads: UploadStore, options: MultipartOptions = {}): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -41,6 +50,9 @@ export function readMultipart(req: IncomingMessage, uploads: UploadStore): Promi
       else if (!fields.has(name)) fields.set(name, value);
     });
     parser.on("file", (name, stream, info) => {
+      // A destroyed form destroys its current file stream with an error: it is
+      // reported through the form (and through receive's pipeline), not here.
+      stream.on("error", () => undefined);
       if (!PHOTO_FIELDS.has(name) || failure) {
         stream.resume();
         return;
@@ -49,7 +61,14 @@ export function readMultipart(req: IncomingMessage, uploads: UploadStore): Promi
       stream.once("limit", () => {
         truncated = true;
       });
-      const pending = uploads.receive(stream, info.filename ?? "", () => truncated);
+      const admitted = Promise.resolve().then(() => options.beforeFile?.(fields));
+      const pending = admitted.then(
+        () => uploads.receive(stream, info.filename ?? "", () => truncated),
+        (error: unknown) => {
+          stream.resume();
+          throw error;
+        },
+      );
       pending.catch((error: unknown) => fail(error instanceof AppError ? error : badRequest(`photo "${info.filename}" could not be read`)));
       receiving.push(pending);
     });
@@ -61,7 +80,19 @@ export function readMultipart(req: IncomingMessage, uploads: UploadStore): Promi
       void settle();
     });
     parser.on("close", () => void settle());
-    req.on("aborted", () => fail(badRequest("the request was aborted")));
+    // A client that goes away mid-body never ends the pipe, so busboy would
+    // wait forever with photos half-written: stop it, and clean up in settle().
+    const aborted = () => {
+      if (settled) return;
+      fail(badRequest("the request was aborted"));
+      req.unpipe(parser);
+      parser.destroy();
+      void settle();
+    };
+    req.once("aborted", aborted);
+    req.once("close", () => {
+      if (!req.complete) aborted();
+    });
 
     let settled = false;
     async function settle() {

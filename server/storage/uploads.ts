@@ -2,12 +2,13 @@
 // under random names, served back only by those names.
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileTypeFromBuffer } from "file-type";
 import { AppError } from "../errors.js";
+import { stripLocationMetadata } from "./strip-metadata.js";
 
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 
@@ -68,9 +69,13 @@ export class UploadStore {
         headSize += chunk.length;
       }
     });
+    const sink = createWriteStream(tempPath);
     try {
-      await pipeline(source, createWriteStream(tempPath));
+      await pipeline(source, sink);
     } catch (error) {
+      // The file may still be opening when the source fails: removing it
+      // before the stream has closed would leave it behind.
+      if (!sink.closed) await new Promise<void>((resolve) => sink.once("close", () => resolve()));
       await rm(tempPath, { force: true });
       throw error;
     }
@@ -95,12 +100,26 @@ export class UploadStore {
     return { mime: type.mime, ext };
   }
 
-  /** Moves a checked file to its permanent random name. */
+  /**
+   * Moves a checked file to its permanent random name, without its location
+   * metadata: what is stored, served and sent to Telegram is the stripped file.
+   */
   async keep(pending: PendingUpload, type: { mime: string; ext: string }): Promise<StoredUpload> {
     const filename = `${randomName()}.${type.ext}`;
     const finalPath = path.join(this.dir, filename);
-    await rename(pending.tempPath, finalPath);
-    return { filename, url: `/uploads/${filename}`, path: finalPath, contentType: type.mime, size: pending.size };
+    let size = pending.size;
+    if (type.mime === "image/gif") await rename(pending.tempPath, finalPath);
+    else {
+      const original = await readFile(pending.tempPath);
+      const stripped = stripLocationMetadata(original, type.mime);
+      if (stripped === original) await rename(pending.tempPath, finalPath);
+      else {
+        await writeFile(finalPath, stripped, { flag: "wx" });
+        await rm(pending.tempPath, { force: true });
+        size = stripped.length;
+      }
+    }
+    return { filename, url: `/uploads/${filename}`, path: finalPath, contentType: type.mime, size };
   }
 
   async discard(pending: readonly PendingUpload[]): Promise<void> {

@@ -133,6 +133,8 @@ describe("notes", () => {
     expect(await codeOf(createNote({ ...scope, text: "" }))).toBe("BAD_REQUEST");
     expect(await codeOf(createNote({ ...scope, text: " \n\t " }))).toBe("BAD_REQUEST");
     expect(await codeOf(createNote({ ...scope, text: "x".repeat(4001) }))).toBe("BAD_REQUEST");
+    // A lone surrogate is valid JSON but not text: refused, not an internal error.
+    expect(await codeOf(createNote({ ...scope, text: "broken \ud800 text" }))).toBe("BAD_REQUEST");
     expect((await createNote({ ...scope, text: "x".repeat(4000) })).text).toHaveLength(4000);
     expect((await createNote({ ...scope, text: ` ${"y".repeat(4000)} ` })).text).toHaveLength(4000);
   });
