@@ -13,7 +13,7 @@ const text = {
     title: "The diary opens in Telegram",
     expired: "This link has expired or is not valid.",
     lead: "Diary notes are private, so the app works only inside Telegram:",
-    steps: ["Open the diary bot in Telegram.", "Send the /start command.", "Tap “Open app” — or the menu button next to the message field."],
+    steps: ["Open the diary bot in Telegram.", "Send the /start command.", "Tap «Открыть приложение» (Open app) — or the menu button next to the message field."],
   },
 } as const;
 

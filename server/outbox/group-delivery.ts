@@ -110,12 +110,23 @@ export class GroupDelivery {
   /** One unit of work; returns how long to sleep before the next (Infinity: until woken). */
   private async step(): Promise<number> {
     const { outbox, sender, pacer, logger } = this.deps;
-    const job = outbox.head<GroupPostPayload>("telegram");
-    if (!job || !sender) {
+    if (!sender) {
       this.releaseWaiters();
       return Infinity;
     }
     const now = this.now();
+    // Under load most wake-ups find the group's budget spent: answer that
+    // before reading and planning the head job.
+    const paced = pacer.delayFor(1, now);
+    if (paced > 0) {
+      this.releaseWaiters();
+      return paced;
+    }
+    const job = outbox.head<GroupPostPayload>("telegram");
+    if (!job) {
+      this.releaseWaiters();
+      return Infinity;
+    }
     const notBefore = job.nextAttemptAt.getTime() - now;
     if (notBefore > 0) {
       this.releaseWaiters();
