@@ -12,14 +12,9 @@
 import { Composer, type Context } from "grammy";
 import type { Message, PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
+import type { SupportReplyInput } from "../support/support-service.js";
 
-export interface SupportReplyInput {
-  userId: string;
-  text: string;
-  photoUrls: string[];
-  chatId: number;
-  telegramMessageId: number;
-}
+export type { SupportReplyInput } from "../support/support-service.js";
 
 export interface SupportRepliesDeps {
   /** GROUP_CHAT_ID as configured: "-100…" or "@publicgroup" */

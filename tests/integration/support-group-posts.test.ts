@@ -4,18 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { makePng } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
+import type { SendAnswer } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1001234567890;
 
-interface SendAnswer {
-  success: boolean;
-  message_id: number | null;
-  photo_url: string | null;
-  photo_count: number;
-  id: number;
-  delivery: string;
-}
 
 let tg: TelegramStandIn;
 let t: TestApp;

@@ -4,16 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { io, type Socket } from "socket.io-client";
 import { postJson, requestJson } from "../fixtures/http.js";
+import type { ChatItem as Wire } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
-interface Wire {
-  id: number;
-  user_id: string;
-  message: string;
-  photo_url: string | null;
-  direction: string;
-  created_at: string;
-}
 
 function connect(url: string, options: Parameters<typeof io>[1] = {}): Promise<Socket> {
   return new Promise((resolve, reject) => {

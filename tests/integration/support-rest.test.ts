@@ -5,31 +5,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeGif, makePng, makePngOfSize } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
+import type { History, SendAnswer } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
-interface SendAnswer {
-  success: boolean;
-  message_id: number | null;
-  photo_url: string | null;
-  photo_count: number;
-  id: number;
-  delivery: string;
-  error?: string;
-}
-interface HistoryItem {
-  id: number;
-  user_id: string;
-  message: string;
-  photo_url: string | null;
-  photo_urls: string[];
-  direction: string;
-  created_at: string;
-}
-interface History {
-  success: boolean;
-  messages: HistoryItem[];
-  greeting_sent: boolean;
-}
 
 let t: TestApp;
 let seq = 0;

@@ -8,19 +8,12 @@ import { startFcmStandIn, writeFakeServiceAccount, type FakeServiceAccount, type
 import { makePng } from "../fixtures/images.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
+import type { ChatItem as Wire } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1005550001111;
 const SECRET = "round-trip-secret_123";
 
-interface Wire {
-  id: number;
-  user_id: string;
-  message: string;
-  photo_url: string | null;
-  direction: string;
-  created_at: string;
-}
 
 let tg: TelegramStandIn;
 let fcm: FcmStandIn;
