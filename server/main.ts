@@ -5,7 +5,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import nextModule from "next";
 import type { NextServer, NextServerOptions } from "next/dist/server/next.js";
-import { createApp, type App } from "./app.js";
+import { createApp, secretsOf, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config/env.js";
 import { createLogger } from "./logger.js";
 import { findProjectRoot } from "./project-root.js";
@@ -31,8 +31,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(`Configuration error: ${error.message}`);
     throw error;
   }
-  const secrets = [config.botToken, config.apiKey, config.webhookSecret, config.fcmServiceAccount?.privateKey].filter((s): s is string => Boolean(s));
-  const logger = createLogger({ level: config.logLevel, secrets });
+  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
   const pages = createNextServer({ dev, dir: projectRoot, hostname: config.host, port: config.port, customServer: true, quiet: !dev });
   await pages.prepare();

@@ -1,0 +1,17 @@
+// What /health tells an operator about delivery: how much is waiting and
+// for how long (a growing age means Telegram is not taking our posts).
+import type { OutboxStore } from "./outbox-store.js";
+
+export interface QueueHealth {
+  queue: { depth: number; oldest_age_seconds: number };
+  push_queue: { depth: number };
+}
+
+export function queueHealth(outbox: OutboxStore, now = Date.now()): QueueHealth {
+  const telegram = outbox.stats("telegram");
+  const oldest = telegram.oldestCreatedAt?.getTime();
+  return {
+    queue: { depth: telegram.depth, oldest_age_seconds: oldest === undefined ? 0 : Math.max(0, Math.round((now - oldest) / 1000)) },
+    push_queue: { depth: outbox.stats("push").depth },
+  };
+}

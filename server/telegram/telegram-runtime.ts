@@ -1,0 +1,68 @@
+// Everything Telegram for one process: the bot and its features, the sender
+// that posts into the support group, the webhook route or long polling, and
+// the bot's menu. The bot is off without a token; the sender is off without
+// GROUP_CHAT_ID (messages then wait in the outbox).
+import type { Bot } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { Config } from "../config/env.js";
+import type { Db } from "../db/database.js";
+import type { Router } from "../http/router.js";
+import type { Logger } from "../logger.js";
+import { createBot } from "./bot.js";
+import { configureBotMenu, createDiaryStartComposer } from "./diary-start.js";
+import { createGroupSender, type GroupSender } from "./group-sender.js";
+import { startPolling, type Polling } from "./polling.js";
+import { createSupportReplies, type SupportRepliesDeps } from "./support-replies.js";
+import { createWebhookHandler, handleTelegramHealth } from "./webhook.js";
+
+export interface TelegramRuntime {
+  bot: Bot | null;
+  sender: GroupSender | null;
+  /** agents' replies in the group become support messages */
+  useSupportReplies(deps: Omit<SupportRepliesDeps, "groupChatId" | "logger">): void;
+  registerRoutes(router: Router): void;
+  /** polling (TELEGRAM_MODE=polling) and the bot's menu; never blocks start-up */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface TelegramRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  botInfo?: UserFromGetMe;
+}
+
+export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramRuntimeOptions): TelegramRuntime {
+  const bot = config.botToken
+    ? createBot({ token: config.botToken, apiRoot: config.telegramApiRoot, botInfo, features: [createDiaryStartComposer({ db, config, logger })] })
+    : null;
+  if (!bot) logger.warn(`the Telegram bot is off: ${config.botTokenVariable} is not set; messages are stored and queued until it is`);
+  else if (!config.groupChatId) logger.warn("GROUP_CHAT_ID is not set: support messages are stored and queued, and delivered once it is set");
+  const sender = bot && config.groupChatId ? createGroupSender(bot.api, config.groupChatId) : null;
+  let polling: Polling | null = null;
+
+  return {
+    bot,
+    sender,
+    useSupportReplies(deps) {
+      if (bot && config.groupChatId) bot.use(createSupportReplies({ ...deps, groupChatId: config.groupChatId, logger }));
+    },
+    registerRoutes(router) {
+      router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
+      if (bot && config.telegramMode === "webhook") {
+        const webhook = createWebhookHandler({ bot, secret: config.webhookSecret, prisma: db.prisma, logger });
+        router.on("POST", "/api/telegram/webhook", ({ req, res }) => webhook(req, res));
+      }
+    },
+    start() {
+      if (!bot || config.telegramMode === "off") return;
+      if (config.telegramMode === "polling") polling = startPolling({ bot, logger });
+      // Menu button and command list: nice to have, never a reason not to start.
+      void configureBotMenu(bot.api, config, logger).catch((error: unknown) => logger.warn({ err: error }, "could not set the bot's commands and menu button"));
+    },
+    async stop() {
+      await polling?.stop();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// SPEC §1: defaults, aliases, and one clear line naming the variable as the
+// operator spelled it when a value is bad.
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { ConfigError, dayNumber, parseConfig } from "../../server/config/env.js";
+
+const cwd = "/srv/app";
+
+describe("defaults", () => {
+  test("with nothing set the service runs on SQLite at :5000 with Telegram and push off", () => {
+    const config = parseConfig({}, cwd);
+    expect(config).toMatchObject({
+      host: "0.0.0.0",
+      port: 5000,
+      databasePath: path.join(cwd, "data/support_bot.db"),
+      uploadDir: path.join(cwd, "uploads"),
+      publicWebappUrl: "http://localhost:5000/",
+      telegramApiRoot: "https://api.telegram.org",
+      telegramMode: "webhook",
+      initDataMaxAgeSeconds: 86_400,
+      trustProxy: false,
+    });
+    expect(config.botToken).toBeUndefined();
+    expect(config.groupChatId).toBeUndefined();
+    expect(config.fcmServiceAccount).toBeUndefined();
+  });
+
+  test("empty values count as unset", () => {
+    expect(parseConfig({ BOT_TOKEN: "", GROUP_CHAT_ID: "  ", SERVER_PORT: "" }, cwd)).toMatchObject({ botToken: undefined, groupChatId: undefined, port: 5000 });
+  });
+
+  test("the Mini App version defaults to the day number", () => {
+    expect(dayNumber(Date.UTC(1970, 0, 3, 12))).toBe("2");
+  });
+});
+
+describe("aliases", () => {
+  test("TELEGRAM_BOT_TOKEN and PORT are accepted", () => {
+    const config = parseConfig({ TELEGRAM_BOT_TOKEN: "123456:ABC-def_1", PORT: "8080" }, cwd);
+    expect(config.botToken).toBe("123456:ABC-def_1");
+    expect(config.botTokenVariable).toBe("TELEGRAM_BOT_TOKEN");
+    expect(config.port).toBe(8080);
+    expect(config.publicWebappUrl).toBe("http://localhost:8080/");
+  });
+
+  test("the canonical name wins over its alias", () => {
+    expect(parseConfig({ SERVER_PORT: "7000", PORT: "8000" }, cwd).port).toBe(7000);
+  });
+});
+
+describe("bad values", () => {
+  test.each([
+    [{ GROUP_CHAT_ID: "support-group" }, "GROUP_CHAT_ID"],
+    [{ SERVER_PORT: "70000" }, "SERVER_PORT"],
+    [{ PORT: "http" }, "PORT"],
+    [{ BOT_TOKEN: "not a token" }, "BOT_TOKEN"],
+    [{ TELEGRAM_MODE: "push" }, "TELEGRAM_MODE"],
+    [{ TELEGRAM_API_ROOT: "api.telegram.org" }, "TELEGRAM_API_ROOT"],
+    [{ PUBLIC_WEBAPP_URL: "diary.example.com" }, "PUBLIC_WEBAPP_URL"],
+    [{ DATABASE_URL: "postgres://x" }, "DATABASE_URL"],
+    [{ INITDATA_MAX_AGE_SECONDS: "-5" }, "INITDATA_MAX_AGE_SECONDS"],
+    [{ TELEGRAM_WEBHOOK_SECRET: "has spaces in it" }, "TELEGRAM_WEBHOOK_SECRET"],
+    [{ TRUST_PROXY: "yes" }, "TRUST_PROXY"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+  ])("%o is refused naming %s", (env, variable) => {
+    let caught: unknown;
+    try {
+      parseConfig(env, cwd);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const message = (caught as ConfigError).message;
+    expect(message.startsWith(`${variable}: `)).toBe(true);
+    expect(message).not.toContain("\n");
+  });
+
+  test("a group chat id may be a supergroup id or a public @username", () => {
+    expect(parseConfig({ GROUP_CHAT_ID: "-1001234567890" }, cwd).groupChatId).toBe("-1001234567890");
+    expect(parseConfig({ GROUP_CHAT_ID: "@support_team" }, cwd).groupChatId).toBe("@support_team");
+  });
+});
