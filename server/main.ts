@@ -1,68 +1,43 @@
 // The service's entry: one Node process, one HTTP server at
 // SERVER_HOST:SERVER_PORT carrying the Mini App (Next.js), the REST and tRPC
 // APIs, the Telegram webhook and Socket.IO, plus the background delivery.
-import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
-import nextModule from "next";
-import type { NextServer, NextServerOptions } from "next/dist/server/next.js";
-import { createApp, secretsOf, type App } from "./app.js";
-import { ConfigError, loadConfig, type Config } from "./config/env.js";
-import { createLogger } from "./logger.js";
+// This file owns the process: the operator's one-line errors, signals, exit.
+import { ConfigError, loadConfig } from "./config/env.js";
 import { findProjectRoot } from "./project-root.js";
+import { startService, type Service } from "./service.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-
-// next is CommonJS (module.exports = createServer); under NodeNext typing the
-// default import is seen as the module namespace, at run time it is the function.
-const createNextServer = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as (options: NextServerOptions) => NextServer;
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);
   process.exit(1);
 }
 
-async function main(): Promise<void> {
-  const dev = process.argv.includes("--dev");
-  const projectRoot = findProjectRoot();
-  let config: Config;
+/** The listen errors an operator can fix, as one line naming the setting. */
+function listenErrorLine(code: string | undefined): string | null {
+  let config;
   try {
-    config = loadConfig(projectRoot);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(`Configuration error: ${error.message}`);
-    throw error;
+    config = loadConfig(findProjectRoot());
+  } catch {
+    return null;
   }
-  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  if (code === "EADDRINUSE") return `${config.portVariable}: port ${config.port} on ${config.host} is already in use`;
+  if (code === "EACCES") return `${config.portVariable}: not allowed to listen on port ${config.port}`;
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") return `SERVER_HOST: cannot listen on ${config.host} (${code})`;
+  return null;
+}
 
-  const pages = createNextServer({ dev, dir: projectRoot, hostname: config.host, port: config.port, customServer: true, quiet: !dev });
-  await pages.prepare();
-  const handlePage = pages.getRequestHandler();
-
-  let app: App;
+async function main(): Promise<void> {
+  let service: Service;
   try {
-    app = await createApp({ config, logger, projectRoot, pages: (req, res) => handlePage(req, res) });
+    service = await startService({ dev: process.argv.includes("--dev") });
   } catch (error) {
     if (error instanceof ConfigError) fail(`Configuration error: ${error.message}`);
-    logger.fatal({ err: error }, "the service could not start");
+    const line = listenErrorLine((error as NodeJS.ErrnoException).code);
+    if (line) fail(`Configuration error: ${line}`);
     fail(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-
-  if (dev) {
-    const upgrade = pages.getUpgradeHandler();
-    app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!req.url?.startsWith("/socket.io")) void upgrade(req, socket, head);
-    });
-  }
-
-  try {
-    const address = await app.listen();
-    logger.info({ host: address.address, port: address.port, dev }, `listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${address.port}`);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") fail(`Configuration error: ${config.portVariable}: port ${config.port} on ${config.host} is already in use`);
-    if (code === "EACCES") fail(`Configuration error: ${config.portVariable}: not allowed to listen on port ${config.port}`);
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") fail(`Configuration error: SERVER_HOST: cannot listen on ${config.host} (${code})`);
-    throw error;
-  }
+  const { logger } = service.app;
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -74,24 +49,19 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS + 2_000);
     force.unref();
-    void app
-      .close(SHUTDOWN_TIMEOUT_MS)
-      .then(() => pages.close())
-      .then(
-        () => {
-          logger.info("stopped cleanly");
-          process.exit(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
+    service.stop(SHUTDOWN_TIMEOUT_MS).then(
+      () => {
+        logger.info("stopped cleanly");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-main().catch((error: unknown) => {
-  fail(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
-});
+void main();
