@@ -2,6 +2,7 @@
 // SERVER_HOST:SERVER_PORT carrying the Mini App (Next.js), the REST and tRPC
 // APIs, the Telegram webhook and Socket.IO, plus the background delivery.
 // This file owns the process: the operator's one-line errors, signals, exit.
+import { writeSync } from "node:fs";
 import { ConfigError, loadConfig } from "./config/env.js";
 import { findProjectRoot } from "./project-root.js";
 import { startService, type Service } from "./service.js";
@@ -9,7 +10,8 @@ import { startService, type Service } from "./service.js";
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 function fail(line: string): never {
-  process.stderr.write(`${line}\n`);
+  // Synchronous: process.exit() would drop a pending write to a pipe.
+  writeSync(2, `${line}\n`);
   process.exit(1);
 }
 
