@@ -28,9 +28,13 @@ export function createDispatcher(router: Router, pages: RequestHandler | undefin
       sendError(res, 405, `method ${req.method} is not allowed here`);
       return;
     }
+    // API paths answer JSON even when nothing is there; only pages go to Next.
+    const isApi = pathname === "/api" || pathname.startsWith("/api/");
     const handler: RequestHandler | null = match
       ? () => match.handler({ req, res, url: new URL(rawUrl, "http://localhost"), params: match.params })
-      : (pages ?? null);
+      : isApi
+        ? null
+        : (pages ?? null);
     if (!handler) {
       req.resume();
       sendError(res, 404, `nothing at ${pathname}`);

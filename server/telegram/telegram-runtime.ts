@@ -6,6 +6,7 @@ import type { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config/env.js";
 import type { Db } from "../db/database.js";
+import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import type { Logger } from "../logger.js";
 import { createBot } from "./bot.js";
@@ -53,7 +54,14 @@ export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramR
       if (bot && config.telegramMode === "webhook") {
         const webhook = createWebhookHandler({ bot, secret: config.webhookSecret, prisma: db.prisma, logger });
         router.on("POST", "/api/telegram/webhook", ({ req, res }) => webhook(req, res));
+        return;
       }
+      // Say why nothing is processed rather than a bare 404.
+      const reason = bot ? `the webhook is off: TELEGRAM_MODE is ${config.telegramMode}` : `the Telegram bot is off: ${config.botTokenVariable} is not set`;
+      router.on("POST", "/api/telegram/webhook", ({ req, res }) => {
+        req.resume();
+        sendJson(res, 503, { ok: false, error: reason });
+      });
     },
     start() {
       if (!bot || config.telegramMode === "off") return;

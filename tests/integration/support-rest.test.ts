@@ -293,3 +293,17 @@ describe("GET /uploads", () => {
     expect(res.body).toMatchObject({ success: false });
   });
 });
+
+describe("paths that are not there", () => {
+  test.each(["/api/nothing", "/api/telegram/nope", "/api"])("%s is a JSON 404, not a page", async (p) => {
+    const res = await requestJson(`${t.url}${p}`);
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ success: false });
+  });
+
+  test("the webhook says why it is off when there is no bot", async () => {
+    const res = await postJson(`${t.url}/api/telegram/webhook`, { update_id: 1 });
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ ok: false, error: expect.stringMatching(/BOT_TOKEN is not set/) });
+  });
+});
