@@ -20,8 +20,9 @@ export const viewport: Viewport = {
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    // The boot script sets theme variables on <html> before React hydrates
-    // and starts the first notes request (see _lib/boot-script.ts).
+    // The boot script sets theme variables and lang on <html> before React
+    // hydrates, starts the first notes request and paints its answer early
+    // (see _lib/boot-script.ts).
     <html lang="ru" suppressHydrationWarning>
       <head>
         <script dangerouslySetInnerHTML={{ __html: bootScript }} />

@@ -1,4 +1,6 @@
 "use client";
+import { useLayoutEffect } from "react";
+import { endPrepaint } from "../_lib/boot-data";
 import { errorCode, type Note } from "../_lib/trpc";
 import { useMainButton } from "../_lib/use-telegram-controls";
 import { useNotesQuery, useSavingIds } from "../_lib/use-notes";
@@ -13,11 +15,20 @@ interface Props {
   onDelete(note: Note): void;
 }
 
+/** The boot script paints a static copy of this markup before React runs (_lib/boot-script.ts): change both. */
 export function ListScreen({ userName, onNew, onEdit, onDelete }: Props) {
   const { t, native } = useUi();
   const notes = useNotesQuery();
   const saving = useSavingIds();
   useMainButton({ text: t.newNote, onClick: onNew });
+  // The boot script may already show these notes as a static copy: swap it
+  // for this screen in the same frame once there is something to show, or
+  // when leaving the list before that (e.g. Telegram's MainButton).
+  const settled = notes.data !== undefined || notes.isError;
+  useLayoutEffect(() => {
+    if (settled) endPrepaint();
+    return endPrepaint;
+  }, [settled]);
 
   let body;
   if (notes.data) {

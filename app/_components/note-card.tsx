@@ -1,4 +1,5 @@
 "use client";
+import { NOTE_DATE_FORMAT } from "../_lib/i18n";
 import { isTempNote } from "../_lib/use-notes";
 import type { Note } from "../_lib/trpc";
 import { useUi } from "./ui-context";
@@ -10,6 +11,7 @@ interface Props {
   onDelete(note: Note): void;
 }
 
+/** The boot script paints a static copy of this markup before React runs (_lib/boot-script.ts): change both. */
 export function NoteCard({ note, saving, onEdit, onDelete }: Props) {
   const { t, locale } = useUi();
   const temp = isTempNote(note);
@@ -41,6 +43,6 @@ export function NoteCard({ note, saving, onEdit, onDelete }: Props) {
 const formats = new Map<string, Intl.DateTimeFormat>();
 function dateFormat(locale: string): Intl.DateTimeFormat {
   let f = formats.get(locale);
-  if (!f) formats.set(locale, (f = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" })));
+  if (!f) formats.set(locale, (f = new Intl.DateTimeFormat(locale, NOTE_DATE_FORMAT)));
   return f;
 }

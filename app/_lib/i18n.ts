@@ -3,7 +3,7 @@
 // languages we do not have (a German user reads English more likely than Russian).
 export type Locale = "ru" | "en";
 
-const RUSSIAN_FAMILY = ["ru", "uk", "be", "kk", "uz", "ky", "tg", "hy", "az", "ka"];
+export const RUSSIAN_FAMILY = ["ru", "uk", "be", "kk", "uz", "ky", "tg", "hy", "az", "ka"];
 
 export function pickLocale(languageCode: string | undefined): Locale {
   if (!languageCode) return "ru";
@@ -48,6 +48,9 @@ const ru = {
 };
 
 export type Messages = typeof ru;
+
+/** How a note's date is shown (also by the boot script's static list). */
+export const NOTE_DATE_FORMAT: Intl.DateTimeFormatOptions = { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
 
 const en: Messages = {
   title: "Diary",

@@ -6,7 +6,7 @@ import type { QueryClient } from "@tanstack/react-query";
 import { createTRPCContext, createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/api/root";
-import { takePrefetchedNotes } from "./boot-script";
+import { takePrefetchedNotes } from "./boot-data";
 
 export type Outputs = inferRouterOutputs<AppRouter>;
 export type Note = Outputs["notes"]["list"][number];

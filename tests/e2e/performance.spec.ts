@@ -42,24 +42,35 @@ test("first-load JavaScript and time to notes with a 4× slower CPU", async ({ p
   page.on("response", (r) => {
     if (r.request().resourceType() === "script") loadedJs.push(r.url());
   });
-  // Stamp the first frame in which a note exists, in the page's own clock
-  // (milliseconds since navigation start), not the test runner's.
+  // Stamp the first frame in which a note exists (usually the boot script's
+  // static copy), and the first in which the app's own list has replaced it
+  // (interactive), in the page's own clock (ms since navigation start).
   await page.addInitScript(() => {
-    const w = window as Window & { __firstNoteAt?: number };
+    const w = window as Window & { __firstNoteAt?: number; __appNotesAt?: number };
     const check = () => {
-      if (w.__firstNoteAt === undefined && document.querySelector("[data-testid=note]")) w.__firstNoteAt = performance.now();
-      else if (w.__firstNoteAt === undefined) requestAnimationFrame(check);
+      const note = document.querySelector("[data-testid=note]");
+      if (w.__firstNoteAt === undefined && note) w.__firstNoteAt = performance.now();
+      if (note && !document.querySelector("diary-prepaint")) w.__appNotesAt = performance.now();
+      else requestAnimationFrame(check);
     };
     requestAnimationFrame(check);
   });
   await page.goto(launchUrl(user));
+  await expect(page.locator("diary-prepaint")).toHaveCount(0);
   await expect(page.getByTestId("note")).toHaveCount(20);
-  const notesVisibleMs = Math.round(await page.evaluate(() => (window as Window & { __firstNoteAt?: number }).__firstNoteAt ?? Number.NaN));
+  const [notesVisibleMs, appNotesMs] = (await page.evaluate(() => {
+    const w = window as Window & { __firstNoteAt?: number; __appNotesAt?: number };
+    return [w.__firstNoteAt ?? Number.NaN, w.__appNotesAt ?? Number.NaN];
+  })).map(Math.round);
   // Nothing beyond the first-load scripts was needed to show the notes.
   expect(loadedJs.filter((url) => !scripts.some((src) => url.endsWith(src)))).toEqual([]);
 
-  test.info().annotations.push({ type: "first-load JS (gzip)", description: `${firstLoadKb} KB in ${scripts.length} scripts` }, { type: "notes visible, 4× CPU slowdown", description: `${notesVisibleMs} ms` });
-  console.log(`first-load JS: ${firstLoadKb} KB gzip in ${scripts.length} scripts; notes visible after ${notesVisibleMs} ms at 4× CPU slowdown`);
+  test.info().annotations.push(
+    { type: "first-load JS (gzip)", description: `${firstLoadKb} KB in ${scripts.length} scripts` },
+    { type: "notes visible, 4× CPU slowdown", description: `${notesVisibleMs} ms` },
+    { type: "app's own list (interactive), 4× CPU slowdown", description: `${appNotesMs} ms` },
+  );
+  console.log(`first-load JS: ${firstLoadKb} KB gzip in ${scripts.length} scripts; notes visible after ${notesVisibleMs} ms, the app's own list after ${appNotesMs} ms at 4× CPU slowdown`);
   expect(firstLoadKb).toBeLessThanOrEqual(FIRST_LOAD_BUDGET_KB);
   expect(notesVisibleMs).toBeLessThanOrEqual(NOTES_VISIBLE_BUDGET_MS);
 });
