@@ -18,7 +18,7 @@ import { registerMobileRoutes } from "./http/mobile-routes.js";
 import { RequestLimiter, type RateLimitOverrides } from "./http/rate-limit.js";
 import { Router } from "./http/router.js";
 import { createLogger, type Logger } from "./logger.js";
-import { GroupDelivery } from "./outbox/group-delivery.js";
+import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
 import { OutboxStore } from "./outbox/outbox-store.js";
 import { GroupPacer, type PacerLimits } from "./outbox/pacer.js";
 import { PushDelivery } from "./outbox/push-delivery.js";
@@ -49,6 +49,8 @@ export interface AppOptions {
   /** how long /send_message waits for Telegram (default 3 s) */
   sendWaitMs?: number;
   pacerLimits?: PacerLimits;
+  /** told when each group post is durably recorded */
+  deliveryObserver?: DeliveryObserver;
   /** inbound REST rate limits; defaults in server/http/rate-limit.ts */
   rateLimits?: RateLimitOverrides;
 }
@@ -104,6 +106,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     pacer: new GroupPacer(options.pacerLimits),
     logger,
     publicOrigin: new URL(config.publicWebappUrl).origin,
+    observer: options.deliveryObserver,
   });
   const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger });
   const support = new SupportService({

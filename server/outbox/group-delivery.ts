@@ -31,6 +31,11 @@ export interface GroupPostPayload {
   linksFrom?: number;
 }
 
+/** Told when Telegram's answer to a call is durably recorded (metrics, measurements). */
+export interface DeliveryObserver {
+  recorded(telegramIds: readonly number[]): void;
+}
+
 export type DeliveryOutcome = { delivery: "sent"; telegramMessageId: number } | { delivery: "queued" };
 
 export interface GroupDeliveryDeps {
@@ -46,6 +51,7 @@ export interface GroupDeliveryDeps {
   backoff?: Backoff;
   /** slower retries for refusals only an operator can fix (chat not found, bot removed) */
   refusalBackoff?: Backoff;
+  observer?: DeliveryObserver;
 }
 
 export class GroupDelivery {
@@ -159,6 +165,9 @@ export class GroupDelivery {
         outbox.savePayload(job.id, { ...job.payload, step: job.payload.step + 1, sentIds: [...job.payload.sentIds, ...ids] });
       })();
     }
+    // From Telegram's answer to here is the window in which a crash would
+    // make us repeat this call (README, "Guarantees").
+    this.deps.observer?.recorded(ids);
     logger.debug({ jobId: job.id, messageId: job.messageId, method: call.method, telegramIds: ids }, "posted to the support group");
     return 0;
   }
