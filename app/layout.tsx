@@ -1,6 +1,6 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
-import { bootScript } from "./_lib/boot-script";
+import { bootScript } from "./_lib/boot/script";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -22,7 +22,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     // The boot script sets theme variables and lang on <html> before React
     // hydrates, starts the first notes request and paints its answer early
-    // (see _lib/boot-script.ts).
+    // (see _lib/boot/main.ts).
     <html lang="ru" suppressHydrationWarning>
       <head>
         <script dangerouslySetInnerHTML={{ __html: bootScript }} />

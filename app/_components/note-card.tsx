@@ -11,7 +11,7 @@ interface Props {
   onDelete(note: Note): void;
 }
 
-/** The boot script paints a static copy of this markup before React runs (_lib/boot-script.ts): change both. */
+/** The boot script paints a static copy of this markup before React runs (_lib/boot/main.ts): change both. */
 export function NoteCard({ note, saving, onEdit, onDelete }: Props) {
   const { t, locale } = useUi();
   const temp = isTempNote(note);

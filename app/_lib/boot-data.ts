@@ -1,5 +1,5 @@
 // The app's side of the contract with the inline boot script
-// (boot-script.ts): take its early notes.list answer, and take over from
+// (boot/main.ts): take its early notes.list answer, and take over from
 // its static copy of the list once React shows the same notes.
 import type { Note } from "./trpc";
 

@@ -1,6 +1,6 @@
 // Telegram theme params → CSS variables. The same logic runs twice: in the
 // inline boot script before first paint (no white flash in a dark client,
-// see boot-script.ts) and here on `theme_changed`. Keep the two in step.
+// see boot/main.ts) and here on `theme_changed`. Keep the two in step.
 
 export type ThemeParams = Partial<Record<string, `#${string}`>>;
 

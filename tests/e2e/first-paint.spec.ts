@@ -1,4 +1,4 @@
-// The boot script paints the notes before React runs (app/_lib/boot-script.ts)
+// The boot script paints the notes before React runs (app/_lib/boot/main.ts)
 // with its own copy of the list screen's markup. These tests hold the copy
 // to the real screen: pixel for pixel in both themes and languages, inside
 // and outside a Telegram client, and inert until the app takes over.

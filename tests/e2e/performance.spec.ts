@@ -11,9 +11,8 @@ import { initDataFor, launchUrl, newUser } from "./support/launch";
  * small and guard the total against regressions at the measured level.
  */
 const FIRST_LOAD_BUDGET_KB = 175;
-// Issue 5 asks for ≤ 1 s; CI machines are shared and noisy, so the test
-// guards against regressions and reports the figure (see the annotations).
-const NOTES_VISIBLE_BUDGET_MS = 2_500;
+// Time to notes is reported here but not asserted: speed is checked by the
+// benchmark (npm run bench), never by a timed test on a shared machine.
 
 test("first-load JavaScript and time to notes with a 4× slower CPU", async ({ page, request }) => {
   test.skip(Boolean(process.env.E2E_BASE_URL), "measures the production build, not a dev server");
@@ -72,5 +71,4 @@ test("first-load JavaScript and time to notes with a 4× slower CPU", async ({ p
   );
   console.log(`first-load JS: ${firstLoadKb} KB gzip in ${scripts.length} scripts; notes visible after ${notesVisibleMs} ms, the app's own list after ${appNotesMs} ms at 4× CPU slowdown`);
   expect(firstLoadKb).toBeLessThanOrEqual(FIRST_LOAD_BUDGET_KB);
-  expect(notesVisibleMs).toBeLessThanOrEqual(NOTES_VISIBLE_BUDGET_MS);
 });
