@@ -6,12 +6,13 @@
 // context (cold cache); the time is taken inside the page, from navigation
 // start to the first visible note, by a MutationObserver installed before
 // any of the app's code runs.
-import { createHmac, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium, devices } from "@playwright/test";
 import { launchHash } from "../../../app/dev/launch/presets.js";
 import { ms, type BenchContext, type Row } from "../lib/context.js";
+import { signInitData } from "../../../server/diary/init-data.js";
 import type { ServerProcess } from "../lib/processes.js";
 import { median } from "../lib/stats.js";
 
@@ -19,15 +20,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 const NOTES = 5;
 
-function signInitData(fields: Record<string, string>, botToken: string): string {
-  const dataCheckString = Object.entries(fields)
-    .map(([k, v]) => `${k}=${v}`)
-    .sort()
-    .join("\n");
-  const secret = createHmac("sha256", "WebAppData").update(botToken).digest();
-  const hash = createHmac("sha256", secret).update(dataCheckString).digest("hex");
-  return new URLSearchParams({ ...fields, hash }).toString();
-}
 
 interface FirstLoad {
   gzipBytes: number;

@@ -3,7 +3,8 @@
 // the sorted key=value lines), put into the URL hash with the version,
 // platform and theme params.
 // https://core.telegram.org/bots/webapps#validating-data-received-via-the-mini-app
-import { createHmac, randomBytes, randomInt } from "node:crypto";
+import { signInitData as signWithBotToken } from "../../../server/diary/init-data.js";
+import { randomBytes, randomInt } from "node:crypto";
 import { launchHash, type ThemePreset } from "../../../app/dev/launch/presets";
 
 /** The fake token the e2e server runs with (or the one of a server you point E2E_BASE_URL at). */
@@ -22,14 +23,9 @@ export function newUser(overrides: Partial<TestUser> = {}): TestUser {
   return { id: randomInt(1_000_000, 2 ** 31 - 1), first_name: "Alice", language_code: "en", ...overrides };
 }
 
+/** Signs launch parameters exactly as Telegram does (the server's own signer). */
 export function signInitData(fields: Record<string, string>, botToken = E2E_BOT_TOKEN): string {
-  const dataCheckString = Object.entries(fields)
-    .map(([k, v]) => `${k}=${v}`)
-    .sort()
-    .join("\n");
-  const secret = createHmac("sha256", "WebAppData").update(botToken).digest();
-  const hash = createHmac("sha256", secret).update(dataCheckString).digest("hex");
-  return new URLSearchParams({ ...fields, hash }).toString();
+  return signWithBotToken(fields, botToken);
 }
 
 export function initDataFor(user: TestUser, authDate = new Date()): string {
