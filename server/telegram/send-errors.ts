@@ -38,6 +38,9 @@ export function classifySendError(error: unknown): SendFailure {
     if (error.error_code >= 500) return { kind: "transient", description };
     const lower = error.description.toLowerCase();
     if (error.error_code === 400 && PHOTO_PROBLEMS.some((p) => lower.includes(p))) return { kind: "photo_rejected", description };
+    // A group upgraded to a supergroup gets a new id; Telegram says which.
+    const movedTo = error.parameters.migrate_to_chat_id;
+    if (movedTo !== undefined) return { kind: "refused", description: `${description}; the group is now ${movedTo}: set GROUP_CHAT_ID=${movedTo}` };
     return { kind: "refused", description };
   }
   if (error instanceof HttpError) return { kind: "transient", description: error.message };
