@@ -15,6 +15,8 @@ export interface OutboxJob<P = unknown> {
   payload: P;
   attempts: number;
   nextAttemptAt: Date;
+  /** why the last attempt failed, if it did */
+  lastError: string | null;
   createdAt: Date;
 }
 
@@ -35,10 +37,11 @@ interface JobRow {
   payload: string;
   attempts: number;
   next_attempt_at: string;
+  last_error: string | null;
   created_at: string;
 }
 
-const COLUMNS = "id, lane, kind, user_id, message_id, payload, attempts, next_attempt_at, created_at";
+const COLUMNS = "id, lane, kind, user_id, message_id, payload, attempts, next_attempt_at, last_error, created_at";
 
 export interface LaneStats {
   depth: number;
@@ -118,6 +121,7 @@ function toJob<P>(row: JobRow): OutboxJob<P> {
     payload: JSON.parse(row.payload) as P,
     attempts: row.attempts,
     nextAttemptAt: fromSqliteTime(row.next_attempt_at),
+    lastError: row.last_error,
     createdAt: fromSqliteTime(row.created_at),
   };
 }

@@ -3,7 +3,8 @@
 import type { OutboxStore } from "./outbox-store.js";
 
 export interface QueueHealth {
-  queue: { depth: number; oldest_age_seconds: number };
+  /** last_error: why the message at the head of the queue has not gone out yet */
+  queue: { depth: number; oldest_age_seconds: number; last_error: string | null };
   push_queue: { depth: number };
 }
 
@@ -11,7 +12,11 @@ export function queueHealth(outbox: OutboxStore, now = Date.now()): QueueHealth 
   const telegram = outbox.stats("telegram");
   const oldest = telegram.oldestCreatedAt?.getTime();
   return {
-    queue: { depth: telegram.depth, oldest_age_seconds: oldest === undefined ? 0 : Math.max(0, Math.round((now - oldest) / 1000)) },
+    queue: {
+      depth: telegram.depth,
+      oldest_age_seconds: oldest === undefined ? 0 : Math.max(0, Math.round((now - oldest) / 1000)),
+      last_error: telegram.depth > 0 ? (outbox.head("telegram")?.lastError ?? null) : null,
+    },
     push_queue: { depth: outbox.stats("push").depth },
   };
 }

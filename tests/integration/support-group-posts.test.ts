@@ -159,6 +159,7 @@ describe("when Telegram is in trouble", () => {
     const answers: SendAnswer[] = [];
     for (let i = 0; i < 5; i++) answers.push((await postJson<SendAnswer>(`${t.url}/send_message`, { user_id: user, message: `по порядку ${i}` })).body);
     expect(answers.every((a) => a.delivery === "queued")).toBe(true);
+    await expect.poll(async () => (await requestJson<{ queue: { depth: number; last_error: string | null } }>(`${t.url}/health`)).body.queue.last_error).not.toBeNull();
     expect((await requestJson<{ queue: { depth: number } }>(`${t.url}/health`)).body.queue.depth).toBeGreaterThanOrEqual(5);
     tg.setDown(false);
     t.app.groupDelivery.kick();
