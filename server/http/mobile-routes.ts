@@ -31,7 +31,12 @@ const clientMessageId = z
   .nullish()
   .transform((v) => v ?? null);
 
-const messageText = z.string({ error: "message must be a string" }).max(MESSAGE_MAX_CHARS, `message must be at most ${MESSAGE_MAX_CHARS} characters`);
+// Absent counts as empty: the required check below refuses it unless a photo is attached.
+const messageText = z
+  .string({ error: "message must be a string" })
+  .max(MESSAGE_MAX_CHARS, `message must be at most ${MESSAGE_MAX_CHARS} characters`)
+  .nullish()
+  .transform((v) => v ?? "");
 
 const sendMessageJson = z.object({
   user_id: userIdSchema,

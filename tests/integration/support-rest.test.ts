@@ -132,6 +132,14 @@ describe("POST /send_message (multipart)", () => {
     expect(item?.photo_url).toBe(item?.photo_urls[0]);
   });
 
+  test("a photo without any message field is accepted as a photo-only message", async () => {
+    const res = await requestJson<SendAnswer>(`${t.url}/send_message`, { method: "POST", body: photoForm({ user_id: uniqueUser() }, [{ bytes: makePng(), name: "only.png" }]) });
+    expect(res.status).toBe(200);
+    expect(res.body.photo_count).toBe(1);
+    const link = await postJson<SendAnswer>(`${t.url}/send_message`, { user_id: uniqueUser(), photo_url: "https://example.com/only.jpg" });
+    expect(link.status).toBe(200);
+  });
+
   test("refuses eleven photos and keeps nothing", async () => {
     const before = storedUploads().length;
     const user = uniqueUser();
