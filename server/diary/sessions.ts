@@ -13,6 +13,12 @@ export const SESSION_TOUCH_INTERVAL_MS = 60_000;
  * hold several live tokens; beyond this many the oldest are dropped.
  */
 export const MAX_SESSIONS_PER_USER = 20;
+/**
+ * A token unused this long is refused and deleted: /start buttons stay in
+ * the chat for ever, a bearer token in them should not. The Mini App itself
+ * signs in with initData, so an active user never notices.
+ */
+export const SESSION_IDLE_MS = 30 * 24 * 3600 * 1000;
 
 // 32 random bytes = 256 bits, base64url: 43 characters, safe in a URL query.
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,128}$/;
@@ -76,6 +82,10 @@ export async function resolveSession({ db, token, now = new Date() }: ResolveSes
     select: { id: true, lastSeen: true, user: { select: diaryUserSelect } },
   });
   if (!session) return null;
+  if (session.lastSeen.getTime() < now.getTime() - SESSION_IDLE_MS) {
+    await db.prisma.diarySession.deleteMany({ where: { id: session.id } });
+    return null;
+  }
   const threshold = new Date(now.getTime() - SESSION_TOUCH_INTERVAL_MS);
   if (session.lastSeen < threshold) {
     // Conditional, so concurrent requests of one session write once at most.

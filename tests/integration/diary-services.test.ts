@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate, startSessionFromInitData, type DiaryAuthDeps } from "../../server/diary/auth.js";
 import { createNote, deleteNote, listNotes, updateNote } from "../../server/diary/notes.js";
-import { hashSessionToken, MAX_SESSIONS_PER_USER, resolveSession, startSession } from "../../server/diary/sessions.js";
+import { hashSessionToken, MAX_SESSIONS_PER_USER, resolveSession, SESSION_IDLE_MS, startSession } from "../../server/diary/sessions.js";
 import { upsertDiaryUser } from "../../server/diary/users.js";
 import { isAppError, type AppErrorCode } from "../../server/errors.js";
 import { BOT_TOKEN, initDataFor, makeUser, openTestDb, type DiaryTestDb } from "./diary-setup.js";
@@ -61,6 +61,17 @@ describe("sessions", () => {
     expect(await resolveSession({ db: t.db, token: tokens[2] as string })).not.toBeNull();
     const count = t.db.sqlite.prepare("SELECT COUNT(*) AS n FROM diary_sessions WHERE user_id = ?").get(user.id) as { n: number };
     expect(count.n).toBe(MAX_SESSIONS_PER_USER);
+  });
+
+  it("refuses and deletes a token left unused for longer than the idle limit", async () => {
+    const user = makeUser();
+    const start = new Date("2026-01-01T10:00:00Z");
+    const { token } = await startSession({ db: t.db, user, now: start });
+    const justInTime = new Date(start.getTime() + SESSION_IDLE_MS - 1000);
+    expect(await resolveSession({ db: t.db, token, now: justInTime })).not.toBeNull();
+    // Using it refreshed last_seen, so the limit counts from then.
+    expect(await resolveSession({ db: t.db, token, now: new Date(justInTime.getTime() + SESSION_IDLE_MS + 1000) })).toBeNull();
+    expect(await t.db.prisma.diarySession.count({ where: { tokenHash: hashSessionToken(token) } })).toBe(0);
   });
 
   it("refreshes last_seen at most once a minute", async () => {
