@@ -2,12 +2,12 @@
 // build of the service (node build/server/main.js) and the floor server,
 // each in a process of its own on loopback.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { buildState } from "../../../server/cli/build-state.mjs";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..", "..");
-const BUILT_SERVER = path.join(ROOT, "build", "server", "main.js");
 /** the production build, started as server/main.ts does but with the rate limits raised (see app-entry.mjs) */
 const APP_ENTRY = path.join(ROOT, "tests", "bench", "app-entry.mjs");
 
@@ -22,27 +22,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || entry.parentPath.includes(`${path.sep}generated`)) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds (npm run build) when there is no production build or the sources are newer than it. */
 export function ensureBuild(log: (line: string) => void, allowRebuild: boolean): void {
-  const buildId = path.join(ROOT, ".next", "BUILD_ID");
-  const missing = !existsSync(BUILT_SERVER) || !existsSync(buildId);
-  const builtAt = missing ? 0 : Math.min(statSync(BUILT_SERVER).mtimeMs, statSync(buildId).mtimeMs);
-  const stale = !missing && Math.max(newestMtime(path.join(ROOT, "server")), newestMtime(path.join(ROOT, "app"))) > builtAt;
-  if (!missing && (!stale || !allowRebuild)) {
-    if (stale) log("warning: sources are newer than the production build; measuring the build as it is (--no-build)");
+  const state = buildState(ROOT);
+  if (state === "fresh" || (state === "stale" && !allowRebuild)) {
+    if (state === "stale") log("warning: sources are newer than the production build; measuring the build as it is (--no-build)");
     return;
   }
-  log(missing ? "no production build: running npm run build" : "sources changed since the last build: running npm run build");
+  log(state === "missing" ? "no production build: running npm run build" : "sources changed since the last build: running npm run build");
   const result = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" } });
   if (result.status !== 0) throw new Error("npm run build failed");
 }
