@@ -1,0 +1,81 @@
+// POST /send_message (SPEC §2): JSON or multipart with up to ten photos.
+// The message is stored (with its outbox job) before any Telegram call; the
+// answer waits briefly for the first attempt.
+import { AppError, badRequest } from "../errors.js";
+import type { OutgoingPhoto } from "../ports.js";
+import type { PendingUpload, StoredUpload } from "../storage/uploads.js";
+import { parseUserId } from "../support/validation.js";
+import { mediaType, readJson } from "./body.js";
+import { idempotencyHeader, JSON_LIMIT, parse, sendMessageJson } from "./mobile-input.js";
+import type { MobileRouteDeps } from "./mobile-routes.js";
+import { readMultipart } from "./multipart.js";
+import { sendJson } from "./respond.js";
+import type { RouteContext } from "./router.js";
+
+export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
+  const { req, res } = ctx;
+  const headerKey = idempotencyHeader(req);
+  const type = mediaType(req);
+  let input: { userId: string; userName: string | null; text: string; clientMessageId: string | null; photoUrl: string | null };
+  let pending: PendingUpload[] = [];
+  // The per-user limit is taken once per request, as early as the user is
+  // known: for a form that is before its first photo is received.
+  let admission: Promise<void> | null = null;
+  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId));
+
+  if (type === "multipart/form-data") {
+    const form = await readMultipart(req, deps.uploads, {
+      beforeFile: async (fields) => {
+        const userId = parseUserId(fields.get("user_id"));
+        if (userId.ok) await admitUser(userId.value);
+      },
+    });
+    pending = form.photos;
+    try {
+      const fields = Object.fromEntries(form.fields);
+      const parsed = parse(sendMessageJson.omit({ photo_url: true }), fields);
+      input = { userId: parsed.user_id, userName: parsed.user_name, text: parsed.message, clientMessageId: parsed.client_message_id, photoUrl: null };
+      await admitUser(input.userId);
+    } catch (error) {
+      await deps.uploads.discard(pending);
+      throw error;
+    }
+  } else if (type === "application/json" || type === "") {
+    const parsed = parse(sendMessageJson, await readJson(req, JSON_LIMIT));
+    input = { userId: parsed.user_id, userName: parsed.user_name, text: parsed.message, clientMessageId: parsed.client_message_id, photoUrl: parsed.photo_url };
+    await admitUser(input.userId);
+  } else {
+    req.resume();
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send JSON (application/json) or a form (multipart/form-data)");
+  }
+  input.clientMessageId = headerKey ?? input.clientMessageId;
+
+  try {
+    if (!input.text.trim() && pending.length === 0 && !input.photoUrl) {
+      throw badRequest("message is required (it may be empty only when a photo is attached)");
+    }
+    const replayed = await deps.support.replay(input.userId, input.clientMessageId);
+    if (replayed) {
+      await deps.uploads.discard(pending);
+      sendJson(res, 200, replayed);
+      return;
+    }
+    const types = await Promise.all(pending.map((p) => deps.uploads.sniff(p)));
+    // One at a time: keeping a photo reads it whole to strip its metadata, and ten at once would hold 100 MB.
+    const kept: StoredUpload[] = [];
+    try {
+      for (const [i, p] of pending.entries()) kept.push(await deps.uploads.keep(p, types[i] as { mime: string; ext: string }));
+    } catch (error) {
+      await deps.uploads.removeFiles(kept.map((k) => k.path));
+      throw error;
+    }
+    pending = [];
+    const photos: OutgoingPhoto[] = kept.map((k) => ({ url: k.url, localPath: k.path }));
+    if (input.photoUrl) photos.push({ url: input.photoUrl });
+    const { answer, duplicate } = await deps.support.sendUserMessage({ ...input, photos });
+    if (duplicate) await deps.uploads.removeFiles(kept.map((k) => k.path));
+    sendJson(res, 200, answer);
+  } finally {
+    if (pending.length > 0) await deps.uploads.discard(pending);
+  }
+}
