@@ -85,6 +85,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
   const db = await openDatabase({ file: config.databasePath, migrationsDir: path.join(projectRoot, "prisma", "migrations") });
+  if (db.appliedMigrations.length > 0) logger.info({ file: config.databasePath, migrations: db.appliedMigrations }, `database migrated: ${db.appliedMigrations.length} migration(s) applied`);
   const uploads = new UploadStore(config.uploadDir);
   const messages = new MessageStore(db.sqlite);
   const outbox = new OutboxStore(db.sqlite);

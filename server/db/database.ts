@@ -19,6 +19,8 @@ export type { PrismaClient } from "./generated/client.js";
 export interface Db {
   prisma: PrismaClient;
   sqlite: Database;
+  /** migrations this start applied (empty when the schema was current) */
+  appliedMigrations: string[];
   close(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function openDatabase({ file, migrationsDir }: OpenDatabaseOptions)
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  applyMigrations(sqlite, migrationsDir);
+  const { applied } = applyMigrations(sqlite, migrationsDir);
 
   const prisma = new PrismaClient({
     adapter: {
@@ -61,6 +63,7 @@ export async function openDatabase({ file, migrationsDir }: OpenDatabaseOptions)
   return {
     prisma,
     sqlite,
+    appliedMigrations: applied,
     async close() {
       if (closed) return;
       closed = true;
