@@ -1,11 +1,10 @@
 // Seed 2's REST notes and health over real HTTP.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerDiaryRestRoutes } from "../../server/api/diary-rest.js";
 import { startSession } from "../../server/diary/sessions.js";
 import { Router } from "../../server/http/router.js";
-import { makeUser, openTestDb, type DiaryTestDb } from "./diary-setup.js";
+import { makeUser, openTestDb, serveRouter, type DiaryTestDb } from "./diary-setup.js";
 
 let t: DiaryTestDb;
 let server: Server;
@@ -15,17 +14,7 @@ beforeAll(async () => {
   t = await openTestDb();
   const router = new Router();
   registerDiaryRestRoutes(router, { db: t.db, logger: t.logger });
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const match = router.match(req.method ?? "GET", url.pathname);
-    if (match === null || match === "method") {
-      res.writeHead(match === null ? 404 : 405).end();
-      return;
-    }
-    void match.handler({ req, res, url, params: match.params });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serveRouter(router, t.logger));
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));

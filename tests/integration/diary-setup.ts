@@ -1,10 +1,14 @@
 // Shared set-up for the Speaking Diary tests: a real SQLite file in a temp
 // folder, migrated like production, and signed initData for any user.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openDatabase, type Db } from "../../server/db/database.js";
 import { signInitData } from "../../server/diary/init-data.js";
+import { createDispatcher } from "../../server/http/dispatch.js";
+import type { Router } from "../../server/http/router.js";
 import type { TelegramUserInput } from "../../server/diary/types.js";
 import { createLogger, type Logger } from "../../server/logger.js";
 
@@ -28,6 +32,13 @@ export async function openTestDb(): Promise<DiaryTestDb> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Serves a Router on loopback through the service's own request dispatcher. */
+export async function serveRouter(router: Router, logger: Logger): Promise<{ server: Server; base: string }> {
+  const server = createServer(createDispatcher(router, undefined, logger).handle);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 let nextUserId = 10_000 + Math.floor(Math.random() * 1_000_000);

@@ -1,7 +1,6 @@
 // The Mini App API: in-process through createCaller, and typed calls over
 // real HTTP (@trpc/client + httpBatchLink) through the custom server's Router.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +11,7 @@ import type { Db } from "../../server/db/database.js";
 import type { DiaryCredentials } from "../../server/diary/auth.js";
 import type { TelegramUserInput } from "../../server/diary/types.js";
 import { Router } from "../../server/http/router.js";
-import { BOT_TOKEN, initDataFor, makeUser, openTestDb, type DiaryTestDb } from "./diary-setup.js";
+import { BOT_TOKEN, initDataFor, makeUser, openTestDb, serveRouter, type DiaryTestDb } from "./diary-setup.js";
 
 let t: DiaryTestDb;
 let deps: DiaryApiDeps;
@@ -120,17 +119,7 @@ describe("over HTTP", () => {
   async function serve(apiDeps: DiaryApiDeps): Promise<{ server: Server; base: string }> {
     const router = new Router();
     registerTrpcRoutes(router, apiDeps);
-    const srv = createServer((req, res) => {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const match = router.match(req.method ?? "GET", url.pathname);
-      if (match === null || match === "method") {
-        res.writeHead(match === null ? 404 : 405).end();
-        return;
-      }
-      void match.handler({ req, res, url, params: match.params });
-    });
-    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-    return { server: srv, base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` };
+    return serveRouter(router, apiDeps.logger);
   }
 
   beforeAll(async () => {
