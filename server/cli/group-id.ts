@@ -58,13 +58,8 @@ export async function runGroupId({ argv, config, io = consoleIo }: GroupIdOption
     io.err(`${args}\n\n${USAGE}`);
     return 2;
   }
-  let ctx;
-  try {
-    ctx = openTelegram(config);
-  } catch (error) {
-    io.err(error instanceof Error ? error.message : String(error));
-    return 1;
-  }
+  const ctx = openTelegram(config, io);
+  if (!ctx) return 1;
   const { api } = ctx;
   try {
     const me = await api.getMe();

@@ -39,13 +39,8 @@ export async function runSetWebhook({ argv, config, io = consoleIo }: SetWebhook
     io.err(`Unknown arguments: ${[...unknown, ...positional.slice(1)].join(" ")}\n\n${USAGE}`);
     return 2;
   }
-  let ctx;
-  try {
-    ctx = openTelegram(config);
-  } catch (error) {
-    io.err(error instanceof Error ? error.message : String(error));
-    return 1;
-  }
+  const ctx = openTelegram(config, io);
+  if (!ctx) return 1;
   const url = positional[0] ?? defaultWebhookUrl(ctx.config.publicWebappUrl);
   try {
     if (!/^https:\/\//i.test(url)) io.err(`Warning: ${url} is not HTTPS; Telegram only delivers webhooks to HTTPS URLs.`);

@@ -23,19 +23,27 @@ export interface CliContext {
   api: Api;
 }
 
-/** Config plus an API client; a CliFailure with one clear line when that is impossible. */
-export function openTelegram(config?: Config): CliContext {
-  let loaded: Config;
+/**
+ * Config plus an API client, or null after saying in one line on `io.err`
+ * why that is impossible (bad configuration, no token).
+ */
+export function openTelegram(config: Config | undefined, io: CliIo): CliContext | null {
   try {
-    loaded = config ?? loadConfig();
+    let loaded: Config;
+    try {
+      loaded = config ?? loadConfig();
+    } catch (error) {
+      if (error instanceof ConfigError) throw new CliFailure(`Configuration error: ${error.message}`);
+      throw error;
+    }
+    if (!loaded.botToken) {
+      throw new CliFailure("BOT_TOKEN is not set: put the token @BotFather gave you into .env (BOT_TOKEN=123456:ABC…) or the environment.");
+    }
+    return { config: loaded, api: new Api(loaded.botToken, { apiRoot: loaded.telegramApiRoot }) };
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliFailure(`Configuration error: ${error.message}`);
-    throw error;
+    io.err(error instanceof Error ? error.message : String(error));
+    return null;
   }
-  if (!loaded.botToken) {
-    throw new CliFailure("BOT_TOKEN is not set: put the token @BotFather gave you into .env (BOT_TOKEN=123456:ABC…) or the environment.");
-  }
-  return { config: loaded, api: new Api(loaded.botToken, { apiRoot: loaded.telegramApiRoot }) };
 }
 
 /** What went wrong talking to Telegram, in words, with the token scrubbed. */
