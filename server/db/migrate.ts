@@ -3,6 +3,14 @@
 // migration.sql), so `prisma migrate status` and `prisma migrate deploy` agree
 // with it; doing it here instead of spawning the CLI keeps start-up and every
 // test database at milliseconds rather than seconds.
+//
+// Foreign keys are switched off around each migration, outside its
+// transaction: SQLite ignores `PRAGMA foreign_keys` inside one, and Prisma's
+// SQLite migrations rebuild a table (CREATE new_x, INSERT … SELECT, DROP x,
+// RENAME), so with the enforcement on, DROP TABLE of a parent (diary_users)
+// would cascade and delete every note and session. `foreign_key_check` then
+// runs before the commit, so a migration that leaves a dangling reference is
+// rolled back instead of stored.
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -24,6 +32,21 @@ export interface MigrationResult {
 }
 
 export class MigrationError extends Error {}
+
+interface ForeignKeyViolation {
+  table: string;
+  rowid: number | null;
+  parent: string;
+}
+
+function refuseDanglingReferences(db: Database, name: string): void {
+  const violations = db.pragma("foreign_key_check") as ForeignKeyViolation[];
+  if (violations.length === 0) return;
+  const tables = [...new Set(violations.map((v) => `${v.table} → ${v.parent}`))].join(", ");
+  throw new MigrationError(
+    `migration ${name} leaves ${violations.length} row(s) pointing at missing rows (${tables}); it was rolled back. Fix the migration so every reference still has its row.`,
+  );
+}
 
 export function applyMigrations(db: Database, migrationsDir: string): MigrationResult {
   if (!existsSync(migrationsDir)) throw new MigrationError(`no migrations folder at ${migrationsDir}`);
@@ -53,10 +76,17 @@ export function applyMigrations(db: Database, migrationsDir: string): MigrationR
       continue;
     }
     const startedAt = new Date().toISOString();
-    db.transaction(() => {
-      db.exec(sql);
-      record.run(randomUUID(), checksum, new Date().toISOString(), name, startedAt);
-    })();
+    const enforced = db.pragma("foreign_keys", { simple: true }) === 1;
+    db.pragma("foreign_keys = OFF");
+    try {
+      db.transaction(() => {
+        db.exec(sql);
+        refuseDanglingReferences(db, name);
+        record.run(randomUUID(), checksum, new Date().toISOString(), name, startedAt);
+      })();
+    } finally {
+      if (enforced) db.pragma("foreign_keys = ON");
+    }
     applied.push(name);
   }
   return { applied };
