@@ -1,69 +1,120 @@
-// One SQLite connection per process, shared by Prisma and by the few hot
-// paths that use prepared statements directly (measured: a Prisma insert
-// costs ~420 µs against ~40 µs for a prepared statement on this machine).
+// Two connections to one SQLite file (WAL lets them work side by side):
 //
-// Rule that keeps the two safe on one connection: no interactive Prisma
-// transaction ($transaction(async (tx) => …)) whose callback awaits anything
-// but Prisma. better-sqlite3 is synchronous, so every other piece of work
-// runs between statements, never inside someone else's transaction.
+// - `sqlite`: the stores' own better-sqlite3 connection, for the hot paths
+//   that use prepared statements (measured: a Prisma insert costs ~420 µs
+//   against ~40 µs for a prepared statement on this machine);
+// - Prisma's, opened and owned by its driver adapter.
+//
+// Apart, a Prisma transaction can never absorb a store write or roll it back.
+// The price is SQLite's one-writer lock, now shared by two connections of one
+// process, and better-sqlite3 is synchronous: a store statement that finds
+// the lock held by Prisma's connection busy-waits, blocking the event loop,
+// so Prisma (which would release it) cannot run, and it fails after
+// BUSY_TIMEOUT_MS. Hence the rule:
+//
+//   No Prisma write transaction stays open across an await of anything but
+//   its own statements: no interactive `$transaction(async (tx) => …)` that
+//   writes and then awaits I/O, a timer or a store call.
+//
+// Single Prisma statements commit inside one synchronous driver call, and the
+// stores' transactions are synchronous functions, so neither holds the lock
+// while other code runs. Today nothing in server/ uses `$transaction`
+// (interactive or batched). The busy timeout still matters for other
+// processes on the same file (the outbox and backup commands).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import type { Database } from "better-sqlite3";
+import BetterSqlite3, { type Database } from "better-sqlite3";
 import { PrismaClient } from "./generated/client.js";
 import { applyMigrations } from "./migrate.js";
 
 export type { Database } from "better-sqlite3";
 export type { PrismaClient } from "./generated/client.js";
 
+export type DbHealth = { ok: true } | { ok: false; reason: string };
+
 export interface Db {
   prisma: PrismaClient;
+  /** the stores' connection (prepared statements); Prisma has its own */
   sqlite: Database;
   /** migrations this start applied (empty when the schema was current) */
   appliedMigrations: string[];
+  /** whether both connections answer a query: the readiness check */
+  ping(): Promise<DbHealth>;
   close(): Promise<void>;
 }
 
-type SqlAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
-
 export interface OpenDatabaseOptions {
-  /** absolute path of the SQLite file (or ":memory:") */
+  /** absolute path of the SQLite file */
   file: string;
   migrationsDir: string;
 }
 
-export async function openDatabase({ file, migrationsDir }: OpenDatabaseOptions): Promise<Db> {
-  if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
-  const factory = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 5000 });
-  const adapter: SqlAdapter = await factory.connect();
-  const sqlite = (adapter as SqlAdapter & { client?: Database }).client;
-  if (!sqlite || typeof sqlite.prepare !== "function") {
-    throw new Error("the Prisma SQLite adapter no longer exposes its connection; pin @prisma/adapter-better-sqlite3");
-  }
-  // The adapter turns on BigInt for every integer; our own statements want
-  // plain numbers, Prisma asks for BigInt where the schema says BigInt.
-  sqlite.defaultSafeIntegers(false);
-  sqlite.pragma("journal_mode = WAL");
-  // WAL + NORMAL: a commit survives a process kill (the WAL is written before
-  // the call returns); only an OS crash or power loss can roll back the
-  // newest commits.
-  sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("busy_timeout = 5000");
-  sqlite.pragma("foreign_keys = ON");
-  const { applied } = applyMigrations(sqlite, migrationsDir);
+const BUSY_TIMEOUT_MS = 5000;
 
-  const prisma = new PrismaClient({
-    adapter: {
-      provider: factory.provider,
-      adapterName: factory.adapterName,
-      connect: () => Promise.resolve(adapter),
+type AdapterFactory = Pick<PrismaBetterSQLite3, "provider" | "adapterName" | "connect">;
+type SqlDriverAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+
+// Per-connection settings, applied to both. WAL + NORMAL: a commit survives a
+// process kill (the WAL is written before the call returns); only an OS crash
+// or power loss can roll back the newest commits. journal_mode is stored in
+// the file, so it is set once, by the stores' connection, before Prisma's opens.
+const CONNECTION_PRAGMAS = ["synchronous = NORMAL", `busy_timeout = ${BUSY_TIMEOUT_MS}`, "foreign_keys = ON"];
+
+/** Prisma's adapter factory, with our pragmas run on each connection it opens (through its public API). */
+function prismaAdapter(file: string): AdapterFactory {
+  const factory = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    async connect(): Promise<SqlDriverAdapter> {
+      const connection = await factory.connect();
+      await connection.executeScript(CONNECTION_PRAGMAS.map((p) => `PRAGMA ${p};`).join("\n"));
+      return connection;
     },
-  });
+  };
+}
+
+export async function openDatabase({ file, migrationsDir }: OpenDatabaseOptions): Promise<Db> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS });
+  let prisma: PrismaClient | null = null;
+  try {
+    sqlite.pragma("journal_mode = WAL");
+    // foreign_keys stays off until the migrations ran: applyMigrations
+    // switches it off around each one anyway, and a fresh connection starts off.
+    for (const pragma of CONNECTION_PRAGMAS.filter((p) => !p.startsWith("foreign_keys"))) sqlite.pragma(pragma);
+    const { applied } = applyMigrations(sqlite, migrationsDir);
+    sqlite.pragma("foreign_keys = ON");
+
+    prisma = new PrismaClient({ adapter: prismaAdapter(file) });
+    // Opens Prisma's connection now, so a problem shows at start, not at the first diary request.
+    await prisma.$connect();
+    return handle(sqlite, prisma, applied);
+  } catch (error) {
+    await prisma?.$disconnect().catch(() => undefined);
+    sqlite.close();
+    throw error;
+  }
+}
+
+function handle(sqlite: Database, prisma: PrismaClient, appliedMigrations: string[]): Db {
+  const probe = sqlite.prepare("SELECT count(*) FROM sqlite_master").pluck();
   let closed = false;
   return {
     prisma,
     sqlite,
-    appliedMigrations: applied,
+    appliedMigrations,
+    async ping() {
+      if (closed) return { ok: false, reason: "the database is closed" };
+      try {
+        probe.get();
+        await prisma.$queryRaw`SELECT 1`;
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, reason: `the database does not answer: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -72,7 +123,7 @@ export async function openDatabase({ file, migrationsDir }: OpenDatabaseOptions)
         try {
           sqlite.pragma("wal_checkpoint(TRUNCATE)");
         } catch {
-          // another connection may hold the WAL; it is checkpointed later
+          // another process may hold the WAL; it is checkpointed later
         }
         sqlite.close();
       }
