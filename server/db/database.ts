@@ -16,11 +16,18 @@
 //   its own statements: no interactive `$transaction(async (tx) => …)` that
 //   writes and then awaits I/O, a timer or a store call.
 //
-// Single Prisma statements commit inside one synchronous driver call, and the
-// stores' transactions are synchronous functions, so neither holds the lock
-// while other code runs. Today nothing in server/ uses `$transaction`
-// (interactive or batched). The busy timeout still matters for other
-// processes on the same file (the outbox and backup commands).
+// Most Prisma calls are one statement that commits inside one synchronous
+// driver call, and the stores' transactions are synchronous functions, so
+// neither holds the lock while other code runs. Some Prisma calls are a
+// transaction of their own (measured with Prisma 6.19: `updateMany`; nested
+// writes would be too): its BEGIN … COMMIT spans a few microtasks but no
+// macrotask, so a store write from another request, a timer or an event
+// (each its own macrotask) never meets it. A store write started in the
+// same chain alongside it (`Promise.all([prisma.x.updateMany(…), store…])`)
+// can, so keep Prisma writes and store writes of one piece of work in
+// sequence. Today nothing in server/ uses `$transaction` (interactive or
+// batched). The busy timeout still matters for other processes on the same
+// file (the outbox and backup commands).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";

@@ -38,13 +38,17 @@ test("a Prisma transaction that fails and rolls back keeps the support message s
   expect(messages.history("rollback-user", 10).map((m) => m.text)).toEqual(["пришло во время транзакции"]);
 });
 
-test("Prisma writes (single and batched) and hot-path writes interleave, and every one of them lands", async () => {
+test("Prisma writes (single, batched, updateMany) and hot-path writes interleave, and every one of them lands", async () => {
   await db.prisma.diaryUser.create({ data: { id: 77n, firstName: "Ира" } });
   const rounds = 60;
   const prismaWork = (async () => {
     for (let i = 0; i < rounds; i++) {
       if (i % 3 === 0) {
         await db.prisma.$transaction([db.prisma.note.create({ data: { userId: 77n, text: `batch-${i}-a` } }), db.prisma.note.create({ data: { userId: 77n, text: `batch-${i}-b` } })]);
+      } else if (i % 3 === 1) {
+        // a Prisma call that is a transaction of its own (BEGIN, SELECT, UPDATE, COMMIT)
+        await db.prisma.note.create({ data: { userId: 77n, text: `single-${i}` } });
+        await db.prisma.note.updateMany({ where: { userId: 77n, text: `single-${i}` }, data: { text: `updated-${i}` } });
       } else {
         await db.prisma.note.create({ data: { userId: 77n, text: `single-${i}` } });
       }
@@ -63,6 +67,7 @@ test("Prisma writes (single and batched) and hot-path writes interleave, and eve
   await Promise.all([prismaWork, storeWork]);
 
   expect(await db.prisma.note.count({ where: { userId: 77n } })).toBe(rounds + rounds / 3);
+  expect(await db.prisma.note.count({ where: { userId: 77n, text: { startsWith: "updated-" } } })).toBe(rounds / 3);
   expect(messages.history("interleave-user", 1000).map((m) => m.text)).toEqual(Array.from({ length: rounds * 2 }, (_, i) => `hot-${i}`));
   // a store write that found Prisma's write lock would busy-wait for the
   // 5 s busy timeout; none may come near it
