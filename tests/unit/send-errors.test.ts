@@ -23,9 +23,9 @@ describe("classifySendError", () => {
   });
 
   test("refusals an operator must fix say what to do", () => {
-    expect(classifySendError(apiError(403, "Forbidden: bot was kicked from the supergroup chat")).kind).toBe("refused");
+    expect(classifySendError(apiError(403, "Forbidden: bot was kicked from the supergroup chat")).kind).toBe("chat_refused");
     const moved = classifySendError(apiError(400, "Bad Request: group chat was upgraded to a supergroup chat", { migrate_to_chat_id: -1001999 }));
-    expect(moved).toMatchObject({ kind: "refused" });
+    expect(moved).toMatchObject({ kind: "chat_refused" });
     expect(moved.description).toContain("set GROUP_CHAT_ID=-1001999");
   });
 });
