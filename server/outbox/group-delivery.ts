@@ -126,7 +126,7 @@ export class GroupDelivery {
     for (const settle of [...this.waiters.values()]) settle({ delivery: "queued" });
   }
 
-  /** One unit of work; returns how long to sleep before the next (Infinity: until woken). */
+  /** One unit of work; returns how long to sleep before the next (Infinity: until woken, or the periodic recheck). */
   private async step(): Promise<number> {
     const { outbox, sender, pacer, logger } = this.deps;
     if (!sender) {
@@ -211,6 +211,8 @@ export class GroupDelivery {
         this.lastResolveError = failure.description;
         if (failure.kind === "transient" || failure.kind === "rate_limited") {
           logger.warn({ groupChatId: sender.configured, reason: failure.description }, `cannot reach Telegram to look up GROUP_CHAT_ID=${sender.configured}; support messages stay queued and it is retried`);
+        } else if (/^40[14] /.test(failure.description)) {
+          logger.error({ groupChatId: sender.configured, reason: failure.description }, `Telegram does not accept the bot token (${failure.description}), so GROUP_CHAT_ID=${sender.configured} cannot be looked up: copy the token again from @BotFather. Support messages stay queued`);
         } else {
           logger.error(
             { groupChatId: sender.configured, reason: failure.description },
