@@ -5,6 +5,7 @@
 // refuses the way Telegram does: the same 400 for the same message, every
 // time it is sent.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { createLogger } from "../../server/logger.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
@@ -18,6 +19,7 @@ interface Health {
 
 let tg: TelegramStandIn;
 let t: TestApp;
+const logLines: string[] = [];
 let seq = 0;
 const uniqueUser = () => `aside-${Date.now()}-${++seq}`;
 
@@ -26,6 +28,7 @@ beforeAll(async () => {
   t = await startTestApp({
     env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot, PUBLIC_WEBAPP_URL: "https://support.example.com/" },
     botInfo: tg.botInfo,
+    logger: createLogger({ level: "warn", secrets: [], destination: { write: (line: string) => void logLines.push(line) } }),
     pacerLimits: { perGroup: 1000, perGroupWindowMs: 60_000, overall: 1000, overallWindowMs: 1000 },
   });
 });
@@ -62,6 +65,12 @@ describe("a message Telegram will not take", () => {
     expect(after.queue.set_aside?.count).toBe(before + 1);
     expect(after.queue.set_aside?.latest_reason).toContain("message is too long");
     expect(deliveryOf(refused.body.id)).toBe("set_aside");
+    // One error line an operator can act on: why, and the command that sends it again.
+    const jobId = (t.app.db.sqlite.prepare("SELECT id FROM outbox WHERE message_id = ?").get(refused.body.id) as { id: number }).id;
+    const errors = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: number }).filter((e) => e.level === 50 && e.jobId === jobId);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.msg).toContain("message is too long");
+    expect(errors[0]?.msg).toContain(`npm run outbox -- retry ${jobId}`);
     const history = await requestJson<{ messages: { message: string; direction: string }[] }>(`${t.url}/message_history/${user}`);
     expect(history.body.messages.filter((m) => m.direction === "user").map((m) => m.message)).toEqual(["НЕ ПРИМУТ этот текст", "следом 1", "следом 2"]);
   });
