@@ -8,7 +8,7 @@ import type { PushPort } from "../ports.js";
 import type { MessageStore } from "../support/message-store.js";
 import type { OutboxJob, OutboxStore } from "./outbox-store.js";
 import { Backoff } from "./backoff.js";
-import { WakeableLoop } from "./wakeable-loop.js";
+import { QUEUE_RECHECK_MS, WakeableLoop } from "./wakeable-loop.js";
 
 export const PUSH_MESSAGE = "push_message";
 const MAX_ATTEMPTS = 8;
@@ -43,7 +43,8 @@ export class PushDelivery {
   constructor(private readonly deps: PushDeliveryDeps) {
     this.backoff = deps.backoff ?? new Backoff(2_000, 5 * 60_000);
     this.now = deps.now ?? Date.now;
-    this.loop = new WakeableLoop(() => this.step(), (error) => deps.logger.error({ err: error }, "push delivery loop failed; retrying"));
+    // Bounded sleeps: an operator's retry (npm run outbox) is noticed without a wake-up.
+    this.loop = new WakeableLoop(() => this.step(), (error) => deps.logger.error({ err: error }, "push delivery loop failed; retrying"), 1_000, QUEUE_RECHECK_MS);
   }
 
   start(): void {

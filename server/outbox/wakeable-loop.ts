@@ -1,5 +1,14 @@
 // A background loop that runs one step at a time, sleeps for as long as the
 // step asks, and can be woken early (new work) or stopped (shutdown).
+// `maxSleepMs` bounds every sleep: work can change where no wake() reaches
+// (an operator's command from another process writes the database), and
+// the loop must notice within that bound.
+/**
+ * The longest an outbox lane sleeps without looking at its jobs: an
+ * operator's `npm run outbox -- retry|skip` changes them from another process.
+ */
+export const QUEUE_RECHECK_MS = 2_000;
+
 export class WakeableLoop {
   private running = false;
   private stopping = false;
@@ -11,6 +20,7 @@ export class WakeableLoop {
     private readonly step: () => Promise<number>,
     private readonly onError: (error: unknown) => void,
     private readonly errorPauseMs = 1_000,
+    private readonly maxSleepMs = Infinity,
   ) {}
 
   start(): void {
@@ -43,7 +53,7 @@ export class WakeableLoop {
         sleepMs = this.errorPauseMs;
       }
       if (this.stopping) break;
-      if (sleepMs > 0 && !this.woken) await this.sleep(sleepMs);
+      if (sleepMs > 0 && !this.woken) await this.sleep(Math.min(sleepMs, this.maxSleepMs));
     }
   }
 

@@ -14,7 +14,8 @@ interface MessageRow {
 }
 
 export interface StoredUserMessage extends ChatMessage {
-  delivery: "queued" | "sent";
+  /** set_aside: Telegram refused it every way it was tried (or an operator skipped it); it stays in the history */
+  delivery: "queued" | "sent" | "set_aside";
   telegramMessageId: number | null;
   idempotentAnswer: string | null;
 }
@@ -57,6 +58,7 @@ export class MessageStore {
   private readonly byClientIdStmt: Statement<[string, string]>;
   private readonly markSentStmt: Statement<[string, number, number]>;
   private readonly answerStmt: Statement<[string, number]>;
+  private readonly deliveryStmt: Statement<[string, number]>;
 
   constructor(private readonly db: Database) {
     this.insertStmt = db.prepare(
@@ -71,6 +73,7 @@ export class MessageStore {
     );
     this.markSentStmt = db.prepare(`UPDATE messages SET delivery = 'sent', telegram_chat_id = ?, telegram_message_id = ? WHERE id = ?`);
     this.answerStmt = db.prepare(`UPDATE messages SET idempotent_answer = ? WHERE id = ?`);
+    this.deliveryStmt = db.prepare(`UPDATE messages SET delivery = ? WHERE id = ? AND delivery IS NOT NULL AND delivery <> 'sent'`);
   }
 
   /**
@@ -122,6 +125,11 @@ export class MessageStore {
     this.markSentStmt.run(String(chatId), telegramMessageId, id);
   }
 
+  /** Out of the queue (set aside), or back in it (an operator's retry); a message Telegram took stays "sent". */
+  markDelivery(id: number, delivery: "queued" | "set_aside"): void {
+    this.deliveryStmt.run(delivery, id);
+  }
+
   saveIdempotentAnswer(id: number, answer: unknown): void {
     this.answerStmt.run(JSON.stringify(answer), id);
   }
@@ -131,7 +139,7 @@ export class MessageStore {
     const r = row as MessageRow & { delivery: string | null; telegram_message_id: number | null; idempotent_answer: string | null };
     return {
       ...toMessage(r),
-      delivery: r.delivery === "sent" ? "sent" : "queued",
+      delivery: r.delivery === "sent" || r.delivery === "set_aside" ? r.delivery : "queued",
       telegramMessageId: r.telegram_message_id,
       idempotentAnswer: r.idempotent_answer,
     };

@@ -1,6 +1,11 @@
 // Executes planned group calls with grammY. Local uploads go to Telegram as
 // file uploads (Telegram cannot fetch this server's URLs when it runs behind
 // a firewall or on localhost); external photo URLs are passed as URLs.
+//
+// GROUP_CHAT_ID may name a public group by @username. Telegram answers
+// updates with the numeric id only, so the sender learns it (getChat) before
+// its first post, and everything keyed by the chat (the mapping an agent's
+// reply is matched with, the pacing window) uses that one number.
 import { access } from "node:fs/promises";
 import { type Api, InputFile } from "grammy";
 import type { InputMediaPhoto } from "grammy/types";
@@ -9,7 +14,12 @@ import type { GroupCall } from "./group-post-plan.js";
 import { PhotoUnavailableError } from "./send-errors.js";
 
 export interface GroupSender {
-  readonly chatId: number | string;
+  /** GROUP_CHAT_ID as configured: "-100…" or "@publicgroup" */
+  readonly configured: string;
+  /** the group's numeric id; null until resolveChat has learnt it (an @username) */
+  readonly chatId: number | null;
+  /** the numeric id, asking Telegram (getChat) when only a username is configured; throws what the call throws */
+  resolveChat(): Promise<number>;
   /** Makes one call; resolves to the ids of the messages Telegram created. */
   send(call: GroupCall): Promise<number[]>;
 }
@@ -24,17 +34,29 @@ async function media(photo: OutgoingPhoto): Promise<InputFile | string> {
   return new InputFile(photo.localPath);
 }
 
-export function createGroupSender(api: Api, chatId: number | string): GroupSender {
+export function createGroupSender(api: Api, configured: string): GroupSender {
+  let chatId: number | null = /^-?\d+$/.test(configured) ? Number(configured) : null;
+  const target = (): number => {
+    if (chatId === null) throw new Error("the support group's id is not known yet (resolveChat first)");
+    return chatId;
+  };
   return {
-    chatId,
+    configured,
+    get chatId() {
+      return chatId;
+    },
+    async resolveChat() {
+      chatId ??= (await api.getChat(configured)).id;
+      return chatId;
+    },
     async send(call) {
       switch (call.method) {
         case "sendMessage": {
-          const sent = await api.sendMessage(chatId, call.text, { entities: call.entities, link_preview_options: { is_disabled: true } });
+          const sent = await api.sendMessage(target(), call.text, { entities: call.entities, link_preview_options: { is_disabled: true } });
           return [sent.message_id];
         }
         case "sendPhoto": {
-          const sent = await api.sendPhoto(chatId, await media(call.photo), { caption: call.caption, caption_entities: call.entities });
+          const sent = await api.sendPhoto(target(), await media(call.photo), { caption: call.caption, caption_entities: call.entities });
           return [sent.message_id];
         }
         case "sendMediaGroup": {
@@ -42,7 +64,7 @@ export function createGroupSender(api: Api, chatId: number | string): GroupSende
           for (const [i, photo] of call.photos.entries()) {
             items.push({ type: "photo", media: await media(photo), ...(i === 0 ? { caption: call.caption, caption_entities: call.entities } : {}) });
           }
-          const sent = await api.sendMediaGroup(chatId, items);
+          const sent = await api.sendMediaGroup(target(), items);
           return sent.map((m) => m.message_id);
         }
       }

@@ -8,8 +8,9 @@
 // Errors are thrown on purpose (Telegram unreachable while fetching the
 // photo, the store failing): the webhook answers non-2xx and Telegram
 // redelivers the update. Problems a retry cannot fix (photo too large, not
-// an image) are logged and the text still goes through.
-import { Composer, type Context } from "grammy";
+// an image, Telegram refusing getFile or the download) are logged and the
+// text still goes through.
+import { Composer, GrammyError, type Context } from "grammy";
 import type { Message, PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
 import type { SupportReplyInput } from "../support/support-service.js";
@@ -19,6 +20,8 @@ export type { SupportReplyInput } from "../support/support-service.js";
 export interface SupportRepliesDeps {
   /** GROUP_CHAT_ID as configured: "-100…" or "@publicgroup" */
   groupChatId: string;
+  /** the group's numeric id once known (learnt with getChat for an @username); matched before the username */
+  groupChatNumericId?: () => number | null;
   /** the user a message the bot posted into the group belongs to, or null */
   userForPost(chatId: number, telegramMessageId: number): string | null | Promise<string | null>;
   addSupportReply(input: SupportReplyInput): unknown;
@@ -35,7 +38,26 @@ export interface SupportRepliesDeps {
 /** A photo we will never be able to keep; retrying the update cannot help. */
 class PermanentPhotoError extends Error {}
 
-function isSupportGroup(chat: Message["chat"], groupChatId: string): boolean {
+/** A 4xx other than 429 will be answered the same way next time: Telegram refuses this file. */
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 429;
+}
+
+/** getFile, with Telegram's refusals (400 "file is too big" over 20 MB, an unknown file_id) made permanent. */
+async function getFileOrRefusal(ctx: Context, fileId: string) {
+  try {
+    return await ctx.api.getFile(fileId);
+  } catch (error) {
+    if (error instanceof GrammyError && isRefusal(error.error_code)) {
+      const hint = /too big/i.test(error.description) ? " (the Bot API serves files up to 20 MB; the agent can send it compressed, as a photo)" : "";
+      throw new PermanentPhotoError(`Telegram refused getFile: ${error.error_code} ${error.description}${hint}`);
+    }
+    throw error;
+  }
+}
+
+export function isSupportGroup(chat: Message["chat"], groupChatId: string, numericId: number | null = null): boolean {
+  if (numericId !== null) return chat.id === numericId;
   if (groupChatId.startsWith("@")) return "username" in chat && chat.username?.toLowerCase() === groupChatId.slice(1).toLowerCase();
   return String(chat.id) === groupChatId;
 }
@@ -53,6 +75,10 @@ export function largestPhoto(sizes: readonly PhotoSize[]): PhotoSize | undefined
 
 async function download(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (isRefusal(response.status)) {
+    await response.body?.cancel();
+    throw new PermanentPhotoError(`Telegram refused the file download: ${response.status}`);
+  }
   if (!response.ok || !response.body) throw new Error(`Telegram answered ${response.status} to the file download`);
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -82,7 +108,7 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
   const composer = new Composer<Context>();
 
   async function fetchPhoto(ctx: Context, fileId: string, fileUniqueId: string): Promise<string> {
-    const file = await ctx.api.getFile(fileId);
+    const file = await getFileOrRefusal(ctx, fileId);
     if (!file.file_path) throw new PermanentPhotoError("Telegram gave no file_path for the photo");
     if (file.file_size !== undefined && file.file_size > maxBytes) throw new PermanentPhotoError(`the photo is ${file.file_size} bytes, more than the ${maxBytes} allowed`);
     const apiRoot = deps.apiRoot ?? ctx.api.options?.apiRoot ?? "https://api.telegram.org";
@@ -99,7 +125,7 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
 
   composer.on("message", async (ctx, next) => {
     const message = ctx.message;
-    if (!isSupportGroup(message.chat, deps.groupChatId)) return next();
+    if (!isSupportGroup(message.chat, deps.groupChatId, deps.groupChatNumericId?.() ?? null)) return next();
     const original = message.reply_to_message;
     // Only replies to the bot's own posts can belong to a user; skip the lookup otherwise.
     if (!original || original.from?.id !== ctx.me.id) return next();

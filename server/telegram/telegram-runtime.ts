@@ -47,7 +47,9 @@ export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramR
     bot,
     sender,
     useSupportReplies(deps) {
-      if (bot && config.groupChatId) bot.use(createSupportReplies({ ...deps, groupChatId: config.groupChatId, logger }));
+      if (bot && config.groupChatId) {
+        bot.use(createSupportReplies({ ...deps, groupChatId: config.groupChatId, groupChatNumericId: () => sender?.chatId ?? null, logger }));
+      }
     },
     registerRoutes(router) {
       router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));

@@ -195,6 +195,17 @@ describe("POST /api/telegram/webhook", () => {
     expect(h.replies).toMatchObject([{ text: "big one", photoUrls: [] }]);
   });
 
+  it("delivers the text, and answers 200, when Telegram refuses getFile for a photo over 20 MB", async () => {
+    const posted = await postedFor("user-6b");
+    // Over the Bot API's 20 MB download limit: Telegram answers getFile with 400 "file is too big".
+    const huge = Buffer.concat([JPEG.subarray(0, 12), Buffer.alloc(20 * 1024 * 1024 + 1)]);
+    const response = await post(h.tg.updates.groupPhoto({ chatId: GROUP, bytes: huge, caption: "огромный скан", replyTo: posted }));
+    expect(response.status).toBe(200);
+    expect(h.tg.callsTo("getFile").map((c) => [c.status, c.description])).toEqual([[400, "Bad Request: file is too big"]]);
+    expect(h.replies).toMatchObject([{ userId: "user-6b", text: "огромный скан", photoUrls: [] }]);
+    expect(h.tg.downloads).toHaveLength(0);
+  });
+
   it("answers 500 when processing fails, so Telegram's redelivery is processed", async () => {
     const posted = await postedFor("user-7");
     const text = h.tg.updates.groupText({ chatId: GROUP, text: "retry me", replyTo: posted });

@@ -172,4 +172,20 @@ describe("telegram stand-in through grammY", () => {
     const unknown = await fetch(`${tg.apiRoot}/bot${tg.token}/noSuchMethod`, { method: "POST" });
     expect([unknown.status, await unknown.json()]).toEqual([404, { ok: false, error_code: 404, description: "Not Found" }]);
   });
+
+  it("refuses one message the same way every time it is sent, and nothing else", async () => {
+    const stop = tg.refuse({ methods: ["sendMessage"], when: (p) => String(p.text).includes("bad"), code: 400, description: "Bad Request: message is too long" });
+    for (let i = 0; i < 2; i++) await expect(bot.api.sendMessage(GROUP, "a bad one")).rejects.toMatchObject({ error_code: 400, description: "Bad Request: message is too long" });
+    expect((await bot.api.sendMessage(GROUP, "a good one")).text).toBe("a good one");
+    stop();
+    expect((await bot.api.sendMessage(GROUP, "a bad one")).text).toBe("a bad one");
+  });
+
+  it("knows a public group by @username in getChat and the send methods, and says chat not found otherwise", async () => {
+    tg.addPublicGroup(GROUP, "public_support");
+    expect(await bot.api.getChat("@Public_Support")).toMatchObject({ id: GROUP, type: "supergroup", username: "public_support" });
+    const sent = await bot.api.sendMessage("@public_support", "by username");
+    expect(sent.chat.id).toBe(GROUP);
+    await expect(bot.api.getChat("@nobody_here")).rejects.toMatchObject({ error_code: 400, description: "Bad Request: chat not found" });
+  });
 });
