@@ -21,7 +21,8 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
   // The per-user limit is taken once per request, as early as the user is
   // known: for a form that is before its first photo is received.
   let admission: Promise<void> | null = null;
-  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId));
+  // A banned user is refused here too, before a photo of theirs is received.
+  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId).then(() => deps.support.assertMaySend(userId)));
 
   if (type === "multipart/form-data") {
     const form = await readMultipart(req, deps.uploads, {

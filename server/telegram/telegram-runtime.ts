@@ -9,6 +9,7 @@ import type { Db } from "../db/database.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import type { Logger } from "../logger.js";
+import { createAgentCommands, type AgentCommandsDeps } from "./agent-commands.js";
 import { createBot } from "./bot.js";
 import { configureBotMenu, createDiaryStartComposer } from "./diary-start.js";
 import { createGroupSender, type GroupSender } from "./group-sender.js";
@@ -21,6 +22,8 @@ export interface TelegramRuntime {
   sender: GroupSender | null;
   /** agents' replies in the group become support messages */
   useSupportReplies(deps: Omit<SupportRepliesDeps, "groupChatId" | "logger">): void;
+  /** agents' commands in the group; install before the replies, so a command is never delivered */
+  useAgentCommands(deps: Omit<AgentCommandsDeps, "groupChatId" | "logger">): void;
   registerRoutes(router: Router): void;
   /** polling (TELEGRAM_MODE=polling) and the bot's menu; never blocks start-up */
   start(): void;
@@ -48,6 +51,9 @@ export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramR
     sender,
     useSupportReplies(deps) {
       if (bot && config.groupChatId) bot.use(createSupportReplies({ ...deps, groupChatId: config.groupChatId, logger }));
+    },
+    useAgentCommands(deps) {
+      if (bot && config.groupChatId) bot.use(createAgentCommands({ ...deps, groupChatId: config.groupChatId, logger }));
     },
     registerRoutes(router) {
       router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
