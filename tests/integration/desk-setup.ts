@@ -42,6 +42,10 @@ export async function startDesk(group: number): Promise<Desk> {
     },
     botInfo: tg.botInfo,
     pushTransport: fcm.transport,
+    // These tests post far more than Telegram's 20 a minute; pacing has its own tests.
+    pacerLimits: { perGroup: 10_000, perGroupWindowMs: 60_000, overall: 10_000, overallWindowMs: 1000 },
+    // One user sends dozens of messages here; the inbound limits have their own tests.
+    rateLimits: { perUser: { send: { points: 10_000, windowSeconds: 60 } }, perIp: { send: { points: 10_000, windowSeconds: 60 } } },
   });
   const sockets: Socket[] = [];
   const webhook = (update: unknown) =>
