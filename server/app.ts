@@ -30,7 +30,10 @@ import { DeviceService } from "./support/device-service.js";
 import { GreetingStore } from "./support/greeting-store.js";
 import { MappingStore } from "./support/mapping-store.js";
 import { MessageStore } from "./support/message-store.js";
+import { ConversationService } from "./support/conversation-service.js";
 import { SupportService } from "./support/support-service.js";
+import { UserStateStore } from "./support/user-state-store.js";
+import { createUserResolver } from "./telegram/group-messages.js";
 import { createTelegramRuntime } from "./telegram/telegram-runtime.js";
 
 export type { RequestHandler } from "./http/dispatch.js";
@@ -90,6 +93,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const messages = new MessageStore(db.sqlite);
   const outbox = new OutboxStore(db.sqlite);
   const mappings = new MappingStore(db.sqlite);
+  const userStates = new UserStateStore(db.sqlite);
   const devices = new DeviceService(db.prisma);
   const push = createPush({ config, logger, transport: options.pushTransport });
   const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo });
@@ -114,6 +118,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db: db.sqlite,
     messages,
     greetings: new GreetingStore(db.sqlite, messages),
+    userStates,
     outbox,
     groupDelivery,
     pushDelivery,
@@ -122,9 +127,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     sendWaitMs: options.sendWaitMs,
   });
+  hub.useReadMarker(support);
+  const conversations = new ConversationService({ db: db.sqlite, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
+  const userForPost = (chatId: number, telegramMessageId: number) => mappings.userFor(chatId, telegramMessageId);
+  telegram.useAgentCommands({
+    conversations,
+    resolveUser: createUserResolver({
+      userForPost,
+      userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
+    }),
+  });
   telegram.useSupportReplies({
-    userForPost: (chatId, telegramMessageId) => mappings.userFor(chatId, telegramMessageId),
+    userForPost,
     addSupportReply: (input) => support.addSupportReply(input),
+    editSupportReply: (edit) => conversations.editReply({ chatId: edit.chatId, telegramMessageId: edit.telegramMessageId }, edit.text),
     savePhoto: (bytes, name) => uploads.saveBuffer(bytes, name),
   });
 
@@ -145,7 +161,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerDiaryRestRoutes(router, { db, logger, health: false });
 
   const dispatcher = createDispatcher(router, options.pages, logger);
-  server.on("request", dispatcher.handle);
+  // Socket.IO answers its own path (engine.io listens on the same server);
+  // the dispatcher would answer it a second time (404 or a Next page),
+  // which breaks the library's default HTTP long-polling transport.
+  server.on("request", (req, res) => {
+    if (!req.url?.startsWith("/socket.io/")) dispatcher.handle(req, res);
+  });
 
   let closing: Promise<void> | null = null;
   return {

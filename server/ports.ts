@@ -6,6 +6,19 @@ import type { ChatMessage } from "./support/types.js";
 /** Live delivery to connected apps (Socket.IO). */
 export interface RealtimePort {
   emitToUser(message: ChatMessage): void;
+  /** `message_updated`: a message's text changed (an agent's edit) */
+  emitUpdated(message: ChatMessage): void;
+  /** `message_deleted`: a message left the user's history */
+  emitDeleted(userId: string, messageId: number): void;
+  /** `read`: the user read up to a message on some device; the others clear their badges */
+  emitRead(state: ReadState): void;
+}
+
+/** What the app knows after a mark_read (SPEC §7). */
+export interface ReadState {
+  userId: string;
+  upToId: number;
+  unread: number;
 }
 
 export interface PushOutcome {
@@ -17,11 +30,16 @@ export interface PushOutcome {
   retry: string[];
 }
 
+/** The user's unread count as of the push: its data carries it, iOS shows it on the icon. */
+export interface PushBadge {
+  unread: number;
+}
+
 /** Push notifications to a user's phones (FCM). */
 export interface PushPort {
   readonly enabled: boolean;
   /** Sends one support message to the given tokens of its user. */
-  send(message: ChatMessage, tokens: readonly string[]): Promise<PushOutcome>;
+  send(message: ChatMessage, tokens: readonly string[], badge?: PushBadge): Promise<PushOutcome>;
 }
 
 /** One photo of a user's message as the group poster needs it. */

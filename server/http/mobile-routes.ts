@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { badRequest } from "../errors.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { DeviceService } from "../support/device-service.js";
+import { markReadInput } from "../support/read-input.js";
 import type { SupportService } from "../support/support-service.js";
 import { toWire } from "../support/types.js";
 import { readJson } from "./body.js";
@@ -38,6 +39,21 @@ async function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): Promise
   if (userName !== null && userName.length > 256) throw badRequest("user_name must be at most 256 characters");
   const { messages, greetingSent } = deps.support.history(userId, historyLimit(ctx.url.searchParams.get("limit")), userName?.trim() || null);
   sendJson(ctx.res, 200, { success: true, messages: messages.map(toWire), greeting_sent: greetingSent });
+}
+
+// Read state (SPEC §7). Counted against the "read" limits: an app marks
+// read about as often as it loads history.
+async function markRead(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
+  const body = parse(markReadInput, await readJson(ctx.req, JSON_LIMIT));
+  await deps.limiter.admitUser("read", body.user_id);
+  const { unread } = deps.support.markRead({ userId: body.user_id, upToId: body.up_to_id });
+  sendJson(ctx.res, 200, { success: true, unread });
+}
+
+async function unreadCount(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
+  const userId = pathUserId(ctx);
+  await deps.limiter.admitUser("read", userId);
+  sendJson(ctx.res, 200, { user_id: userId, unread: deps.support.unreadCount(userId) });
 }
 
 async function serveUpload(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
@@ -91,6 +107,9 @@ export function registerMobileRoutes(router: Router, deps: MobileRouteDeps): voi
     .on("GET", "/message_history", guarded("read", missingUser))
     .on("GET", "/check_device/:user_id", guarded("read", checkDevice))
     .on("GET", "/check_device", guarded("read", missingUser))
+    .on("POST", "/mark_read", guarded("read", (ctx) => markRead(ctx, deps)))
+    .on("GET", "/unread_count/:user_id", guarded("read", (ctx) => unreadCount(ctx, deps)))
+    .on("GET", "/unread_count", guarded("read", missingUser))
     .on("GET", "/health", (ctx) => sendJson(ctx.res, 200, { status: "ok", ...deps.health() }))
     .on("GET", "/uploads/:filename", limited("uploads", (ctx) => serveUpload(ctx, deps)))
     .on("GET", "/uploads/*", limited("uploads", (ctx) => sendJson(ctx.res, 404, { success: false, error: "no such upload" })));

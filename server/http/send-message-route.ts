@@ -1,7 +1,7 @@
 // POST /send_message (SPEC §2): JSON or multipart with up to ten photos.
 // The message is stored (with its outbox job) before any Telegram call; the
 // answer waits briefly for the first attempt.
-import { AppError, badRequest } from "../errors.js";
+import { AppError, badRequest, isAppError } from "../errors.js";
 import type { OutgoingPhoto } from "../ports.js";
 import type { PendingUpload, StoredUpload } from "../storage/uploads.js";
 import { parseUserId } from "../support/validation.js";
@@ -21,7 +21,8 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
   // The per-user limit is taken once per request, as early as the user is
   // known: for a form that is before its first photo is received.
   let admission: Promise<void> | null = null;
-  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId));
+  // A banned user is refused here too, before a photo of theirs is received.
+  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId).then(() => deps.support.assertMaySend(userId)));
 
   if (type === "multipart/form-data") {
     const form = await readMultipart(req, deps.uploads, {
@@ -72,7 +73,15 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
     pending = [];
     const photos: OutgoingPhoto[] = kept.map((k) => ({ url: k.url, localPath: k.path }));
     if (input.photoUrl) photos.push({ url: input.photoUrl });
-    const { answer, duplicate } = await deps.support.sendUserMessage({ ...input, photos });
+    let sent;
+    try {
+      sent = await deps.support.sendUserMessage({ ...input, photos });
+    } catch (error) {
+      // Refused before anything was stored (a ban that landed meanwhile): keep no photo of it.
+      if (isAppError(error) && error.code === "FORBIDDEN") await deps.uploads.removeFiles(kept.map((k) => k.path));
+      throw error;
+    }
+    const { answer, duplicate } = sent;
     if (duplicate) await deps.uploads.removeFiles(kept.map((k) => k.path));
     sendJson(res, 200, answer);
   } finally {

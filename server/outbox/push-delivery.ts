@@ -82,7 +82,8 @@ export class PushDelivery {
       }
       let outcome;
       try {
-        outcome = await push.send(message, tokens);
+        // Counted as the push goes out, so the badge includes this message and drops what was read meanwhile.
+        outcome = await push.send(message, tokens, { unread: messages.unreadCount(job.userId) });
       } catch (error) {
         outcome = { delivered: 0, invalid: [], retry: tokens, error };
         logger.warn({ err: error, jobId: job.id }, "push failed");

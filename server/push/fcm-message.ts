@@ -1,6 +1,7 @@
 // What one support message looks like on a phone: the FCM v1 message sent
 // to each of the user's tokens. Pure, so the payload is tested without FCM.
 import type { TokenMessage } from "firebase-admin/messaging";
+import type { PushBadge } from "../ports.js";
 import { toWire, type ChatMessage } from "../support/types.js";
 
 export interface PushMessageOptions {
@@ -46,8 +47,11 @@ export function notificationBody(message: ChatMessage): string {
   return photos > 1 ? `📷 Фото (${photos})` : "📷 Фото";
 }
 
-/** FCM data values must all be strings; the app routes on `type` and `message_id`. */
-export function pushData(message: ChatMessage): Record<string, string> {
+/**
+ * FCM data values must all be strings; the app routes on `type` and
+ * `message_id`, and sets its in-app badge from `unread`.
+ */
+export function pushData(message: ChatMessage, badge?: PushBadge): Record<string, string> {
   const wire = toWire(message);
   const data: Record<string, string> = {
     type: PUSH_TYPE,
@@ -57,13 +61,14 @@ export function pushData(message: ChatMessage): Record<string, string> {
     created_at: wire.created_at,
   };
   if (wire.photo_url !== null) data.photo_url = wire.photo_url;
+  if (badge) data.unread = String(badge.unread);
   return data;
 }
 
 /** One FCM message per token: sendEach reports each token's fate apart. */
-export function buildPushMessages(message: ChatMessage, tokens: readonly string[], options: PushMessageOptions = {}): TokenMessage[] {
+export function buildPushMessages(message: ChatMessage, tokens: readonly string[], options: PushMessageOptions = {}, badge?: PushBadge): TokenMessage[] {
   const notification = { title: notificationTitle(message), body: notificationBody(message) };
-  const data = pushData(message);
+  const data = pushData(message, badge);
   return tokens.map((token) => ({
     token,
     notification,
@@ -79,7 +84,8 @@ export function buildPushMessages(message: ChatMessage, tokens: readonly string[
     apns: {
       // 10 = deliver immediately; "alert" is required for visible pushes on iOS 13+.
       headers: { "apns-priority": "10", "apns-push-type": "alert" },
-      payload: { aps: { sound: "default" } },
+      // badge: the number iOS shows on the app icon; the app resets it as the user reads (mark_read).
+      payload: { aps: { sound: "default", ...(badge ? { badge: badge.unread } : {}) } },
     },
   }));
 }

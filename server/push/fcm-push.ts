@@ -8,7 +8,7 @@ import { cert, deleteApp, initializeApp, type App, type Credential } from "fireb
 import { getMessaging, type BatchResponse, type Messaging } from "firebase-admin/messaging";
 import { ConfigError, type Config } from "../config/env.js";
 import type { Logger } from "../logger.js";
-import type { PushOutcome, PushPort } from "../ports.js";
+import type { PushBadge, PushOutcome, PushPort } from "../ports.js";
 import type { ChatMessage } from "../support/types.js";
 import { classifyPushError, errorCodeOf, errorMessageOf, type PushFailureKind } from "./fcm-errors.js";
 import { buildPushMessages, type PushMessageOptions } from "./fcm-message.js";
@@ -101,9 +101,9 @@ class FcmPush implements PushService {
     log.info({ projectId: account.projectId }, "push notifications are on");
   }
 
-  send(message: ChatMessage, tokens: readonly string[]): Promise<PushOutcome> {
+  send(message: ChatMessage, tokens: readonly string[], badge?: PushBadge): Promise<PushOutcome> {
     if (this.closing) return Promise.resolve({ delivered: 0, invalid: [], retry: [...new Set(tokens)] });
-    const work = this.sendAll(message, tokens);
+    const work = this.sendAll(message, tokens, badge);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
     return work;
@@ -118,7 +118,7 @@ class FcmPush implements PushService {
     return this.closing;
   }
 
-  private async sendAll(message: ChatMessage, tokens: readonly string[]): Promise<PushOutcome> {
+  private async sendAll(message: ChatMessage, tokens: readonly string[], badge: PushBadge | undefined): Promise<PushOutcome> {
     const outcome: PushOutcome = { delivered: 0, invalid: [], retry: [] };
     const failures: TokenFailure[] = [];
     const unique = [...new Set(tokens)];
@@ -130,7 +130,7 @@ class FcmPush implements PushService {
       const batch = sendable.slice(start, start + FCM_BATCH_LIMIT);
       let response: BatchResponse;
       try {
-        response = await this.messaging.sendEach(buildPushMessages(message, batch, this.options));
+        response = await this.messaging.sendEach(buildPushMessages(message, batch, this.options, badge));
       } catch (error) {
         // The whole call failed before any per-token answer: keep every token for a retry.
         outcome.retry.push(...batch);

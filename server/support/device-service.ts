@@ -42,6 +42,12 @@ export class DeviceService implements DeviceTokens {
     return { user_id: userId, registered: count > 0, device_count: count, has_tokens: count > 0 };
   }
 
+  /** One entry per registered device, oldest first: its platform as the app named it, or null. */
+  async platformsOf(userId: string): Promise<(string | null)[]> {
+    const rows = await this.prisma.device.findMany({ where: { userId }, select: { platform: true }, orderBy: { id: "asc" } });
+    return rows.map((row) => row.platform);
+  }
+
   async tokensOf(userId: string): Promise<string[]> {
     const rows = await this.prisma.device.findMany({ where: { userId }, select: { token: true }, orderBy: { id: "asc" } });
     return rows.map((row) => row.token);

@@ -28,7 +28,8 @@ export class GreetingStore {
     this.claimStmt = db.prepare(`INSERT OR IGNORE INTO greetings_sent (user_id, day) VALUES (?, ?)`);
     this.greet = db.transaction((userId: string, userName: string | null, day: string, at: Date) => {
       if (this.claimStmt.run(userId, day).changes === 0) return null;
-      return messages.insert({ userId, userName: null, text: greetingText(userName), direction: "support", photoUrls: [], createdAt: at });
+      // The user is looking at the chat as it is added: a greeting never waits as unread.
+      return messages.insert({ userId, userName: null, text: greetingText(userName), direction: "support", photoUrls: [], createdAt: at, readAt: at });
     });
   }
 

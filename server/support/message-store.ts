@@ -11,6 +11,8 @@ interface MessageRow {
   direction: string;
   photo_urls: string;
   created_at: string;
+  read_at: string | null;
+  edited_at: string | null;
 }
 
 export interface StoredUserMessage extends ChatMessage {
@@ -30,6 +32,17 @@ export interface NewMessage {
   /** the Telegram message this is (an agent's reply): stored once per (chat, message) */
   telegram?: { chatId: number | string; messageId: number };
   createdAt?: Date;
+  /** a support message the user sees as it is created (the greeting) starts read */
+  readAt?: Date | null;
+}
+
+/** Counts and times of a user's chat, for the agents' /info. */
+export interface ChatStats {
+  messageCount: number;
+  firstAt: Date | null;
+  lastAt: Date | null;
+  /** the name the app sent with the user's latest message that had one */
+  userName: string | null;
 }
 
 function toMessage(row: MessageRow): ChatMessage {
@@ -40,6 +53,8 @@ function toMessage(row: MessageRow): ChatMessage {
     direction: row.direction === "support" ? "support" : "user",
     photoUrls: parsePhotoUrls(row.photo_urls),
     createdAt: fromSqliteTime(row.created_at),
+    readAt: row.read_at === null ? null : fromSqliteTime(row.read_at),
+    editedAt: row.edited_at === null ? null : fromSqliteTime(row.edited_at),
   };
 }
 
@@ -49,24 +64,35 @@ function parsePhotoUrls(text: string): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
-const COLUMNS = "id, user_id, message, direction, photo_urls, created_at";
+const COLUMNS = "id, user_id, message, direction, photo_urls, created_at, read_at, edited_at";
+// What the app shows: a message an agent deleted with /delete is kept (for
+// the record) but left out everywhere the user or the agents read.
+const VISIBLE = "deleted_at IS NULL";
+const UNREAD = `direction = 'support' AND read_at IS NULL AND ${VISIBLE}`;
 
 export class MessageStore {
-  private readonly insertStmt: Statement<[string, string | null, string, string, string, string, string | null, string | null, string | null, number | null]>;
+  private readonly insertStmt: Statement<[string, string | null, string, string, string, string, string | null, string | null, string | null, number | null, string | null]>;
   private readonly historyStmt: Statement<[string, number]>;
   private readonly byIdStmt: Statement<[number]>;
   private readonly byClientIdStmt: Statement<[string, string]>;
   private readonly markSentStmt: Statement<[string, number, number]>;
   private readonly answerStmt: Statement<[string, number]>;
   private readonly deliveryStmt: Statement<[string, number]>;
+  private readonly unreadStmt: Statement<[string]>;
+  private readonly markReadStmt: Statement<[string, string, number]>;
+  private readonly supportByTelegramStmt: Statement<[string, number]>;
+  private readonly editStmt: Statement<[string, string, number]>;
+  private readonly deleteStmt: Statement<[string, number]>;
+  private readonly statsStmt: Statement<[string]>;
+  private readonly nameStmt: Statement<[string]>;
 
   constructor(private readonly db: Database) {
     this.insertStmt = db.prepare(
-      `INSERT INTO messages (user_id, user_name, message, direction, photo_urls, created_at, delivery, client_message_id, telegram_chat_id, telegram_message_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_chat_id, telegram_message_id) DO NOTHING RETURNING id`,
+      `INSERT INTO messages (user_id, user_name, message, direction, photo_urls, created_at, delivery, client_message_id, telegram_chat_id, telegram_message_id, read_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_chat_id, telegram_message_id) DO NOTHING RETURNING id`,
     );
     // Served by the (user_id, id) index: newest first, then reversed.
-    this.historyStmt = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE user_id = ? ORDER BY id DESC LIMIT ?`);
+    this.historyStmt = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE user_id = ? AND ${VISIBLE} ORDER BY id DESC LIMIT ?`);
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS}, delivery, telegram_message_id, idempotent_answer FROM messages WHERE id = ?`);
     this.byClientIdStmt = db.prepare(
       `SELECT ${COLUMNS}, delivery, telegram_message_id, idempotent_answer FROM messages WHERE user_id = ? AND client_message_id = ?`,
@@ -74,6 +100,16 @@ export class MessageStore {
     this.markSentStmt = db.prepare(`UPDATE messages SET delivery = 'sent', telegram_chat_id = ?, telegram_message_id = ? WHERE id = ?`);
     this.answerStmt = db.prepare(`UPDATE messages SET idempotent_answer = ? WHERE id = ?`);
     this.deliveryStmt = db.prepare(`UPDATE messages SET delivery = ? WHERE id = ? AND delivery IS NOT NULL AND delivery <> 'sent'`);
+    this.unreadStmt = db.prepare(`SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND ${UNREAD}`);
+    // Only unread rows change: marking is monotonic, an older up_to_id never un-reads.
+    this.markReadStmt = db.prepare(`UPDATE messages SET read_at = ? WHERE user_id = ? AND id <= ? AND ${UNREAD}`);
+    this.supportByTelegramStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE telegram_chat_id = ? AND telegram_message_id = ? AND direction = 'support' AND ${VISIBLE}`,
+    );
+    this.editStmt = db.prepare(`UPDATE messages SET message = ?, edited_at = ? WHERE id = ? AND ${VISIBLE}`);
+    this.deleteStmt = db.prepare(`UPDATE messages SET deleted_at = ? WHERE id = ? AND ${VISIBLE}`);
+    this.statsStmt = db.prepare(`SELECT COUNT(*) AS n, MIN(created_at) AS first_at, MAX(created_at) AS last_at FROM messages WHERE user_id = ? AND ${VISIBLE}`);
+    this.nameStmt = db.prepare(`SELECT user_name FROM messages WHERE user_id = ? AND direction = 'user' AND user_name IS NOT NULL ORDER BY id DESC LIMIT 1`);
   }
 
   /**
@@ -93,9 +129,19 @@ export class MessageStore {
       message.clientMessageId ?? null,
       message.telegram ? String(message.telegram.chatId) : null,
       message.telegram?.messageId ?? null,
+      message.readAt ? toSqliteTime(message.readAt) : null,
     ) as { id: number } | undefined;
     if (!row) return null;
-    return { id: row.id, userId: message.userId, text: message.text, direction: message.direction, photoUrls: message.photoUrls, createdAt };
+    return {
+      id: row.id,
+      userId: message.userId,
+      text: message.text,
+      direction: message.direction,
+      photoUrls: message.photoUrls,
+      createdAt,
+      readAt: message.readAt ?? null,
+      editedAt: null,
+    };
   }
 
   /** Inserts a message that cannot collide (no Telegram identity). */
@@ -132,6 +178,43 @@ export class MessageStore {
 
   saveIdempotentAnswer(id: number, answer: unknown): void {
     this.answerStmt.run(JSON.stringify(answer), id);
+  }
+
+  /** Support messages of the user not read yet (deleted ones aside). */
+  unreadCount(userId: string): number {
+    return (this.unreadStmt.get(userId) as { n: number }).n;
+  }
+
+  /** Marks the user's support messages up to `upToId` read; returns how many changed. */
+  markRead(userId: string, upToId: number, at: Date): number {
+    return this.markReadStmt.run(toSqliteTime(at), userId, upToId).changes;
+  }
+
+  /** The support message an agent's group message became, unless deleted. */
+  supportMessageFor(chatId: number | string, telegramMessageId: number): ChatMessage | null {
+    const row = this.supportByTelegramStmt.get(String(chatId), telegramMessageId) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  /** New text for a message; false when it is gone (deleted meanwhile). */
+  editText(id: number, text: string, at: Date): boolean {
+    return this.editStmt.run(text, toSqliteTime(at), id).changes > 0;
+  }
+
+  /** Hides a message from the app; false when it was hidden already. */
+  markDeleted(id: number, at: Date): boolean {
+    return this.deleteStmt.run(toSqliteTime(at), id).changes > 0;
+  }
+
+  stats(userId: string): ChatStats {
+    const row = this.statsStmt.get(userId) as { n: number; first_at: string | null; last_at: string | null };
+    const name = this.nameStmt.get(userId) as { user_name: string } | undefined;
+    return {
+      messageCount: row.n,
+      firstAt: row.first_at === null ? null : fromSqliteTime(row.first_at),
+      lastAt: row.last_at === null ? null : fromSqliteTime(row.last_at),
+      userName: name?.user_name ?? null,
+    };
   }
 
   private toStored(row: unknown): StoredUserMessage | null {

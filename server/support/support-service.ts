@@ -1,14 +1,18 @@
 // The support bridge's rules: a user's message is committed (with its outbox
 // job) before any Telegram call; agent replies are stored, sent live and
-// pushed; history carries the daily greeting.
+// pushed; history carries the daily greeting; the app reports what the user
+// has read. A banned user's messages are refused before anything is kept.
 import type { Database } from "better-sqlite3";
+import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { GROUP_POST, type DeliveryOutcome, type GroupDelivery, type GroupPostPayload } from "../outbox/group-delivery.js";
 import type { OutboxStore } from "../outbox/outbox-store.js";
 import { PUSH_MESSAGE, type PushDelivery, type PushPayload } from "../outbox/push-delivery.js";
-import type { OutgoingPhoto, RealtimePort } from "../ports.js";
+import type { OutgoingPhoto, ReadState, RealtimePort } from "../ports.js";
 import type { GreetingStore } from "./greeting-store.js";
 import type { MessageStore, StoredUserMessage } from "./message-store.js";
+import type { MarkRead } from "./read-input.js";
+import type { UserStateStore } from "./user-state-store.js";
 import { type ChatMessage } from "./types.js";
 
 export interface SendUserMessageInput {
@@ -48,6 +52,7 @@ export interface SupportServiceDeps {
   db: Database;
   messages: MessageStore;
   greetings: GreetingStore;
+  userStates: UserStateStore;
   outbox: OutboxStore;
   groupDelivery: GroupDelivery;
   pushDelivery: PushDelivery;
@@ -75,8 +80,16 @@ export class SupportService {
     return stored ? answerFor(stored) : null;
   }
 
+  /**
+   * Refuses a banned user (403) before the edge reads photos or stores
+   * anything; sendUserMessage checks again inside its transaction.
+   */
+  assertMaySend(userId: string): void {
+    if (this.deps.userStates.isBanned(userId)) throw bannedError();
+  }
+
   async sendUserMessage(input: SendUserMessageInput): Promise<SendResult> {
-    const { db, messages, outbox, groupDelivery, realtime } = this.deps;
+    const { db, messages, outbox, groupDelivery, realtime, userStates } = this.deps;
     const key = input.clientMessageId ? idempotencyKey(input.userId, input.clientMessageId) : null;
     // Check and insert in one synchronous transaction: concurrent retries
     // with one key cannot both insert.
@@ -85,6 +98,7 @@ export class SupportService {
         const existing = messages.byClientMessageId(input.userId, input.clientMessageId);
         if (existing) return { existing, message: null, jobId: null } as const;
       }
+      if (userStates.isBanned(input.userId)) throw bannedError();
       const message = messages.insert({
         userId: input.userId,
         userName: input.userName,
@@ -99,6 +113,8 @@ export class SupportService {
         sentIds: [],
       };
       const jobId = outbox.enqueue({ lane: "telegram", kind: GROUP_POST, userId: input.userId, messageId: message.id, payload });
+      // A closed conversation opens again with the user's next message.
+      userStates.reopen(input.userId, message.createdAt);
       return { existing: null, message, jobId } as const;
     })();
 
@@ -127,6 +143,27 @@ export class SupportService {
     return { messages: this.deps.messages.history(userId, limit), greetingSent: greeting !== null };
   }
 
+  /** The user's support messages not read yet. */
+  unreadCount(userId: string): number {
+    return this.deps.messages.unreadCount(userId);
+  }
+
+  /**
+   * The app showed the user every message up to `upToId`: those support
+   * messages are read, on every device (`read` to all the user's sockets).
+   * Marking never un-reads; an id beyond the newest marks everything.
+   */
+  markRead({ userId, upToId }: MarkRead): ReadState {
+    const { db, messages, realtime } = this.deps;
+    const unread = db.transaction(() => {
+      messages.markRead(userId, upToId, new Date());
+      return messages.unreadCount(userId);
+    })();
+    const state: ReadState = { userId, upToId, unread };
+    realtime.emitRead(state);
+    return state;
+  }
+
   /**
    * An agent's reply from the group: stored, sent live, pushed. Exactly once
    * per Telegram message: a redelivered update finds it stored and returns null.
@@ -152,6 +189,10 @@ export class SupportService {
     if (pushEnabled) pushDelivery.kick();
     return message;
   }
+}
+
+function bannedError(): AppError {
+  return new AppError("FORBIDDEN", "this user may not send support messages: an agent has blocked them");
 }
 
 function idempotencyKey(userId: string, clientMessageId: string): string {

@@ -10,6 +10,10 @@ export interface ChatMessage {
   direction: Direction;
   photoUrls: string[];
   createdAt: Date;
+  /** support messages: when the user read it in the app; null (or absent) while unread */
+  readAt?: Date | null;
+  /** support messages: when an agent last changed the text in the group */
+  editedAt?: Date | null;
 }
 
 /**
@@ -25,6 +29,14 @@ export interface ChatMessageWire {
   direction: Direction;
   /** UTC, "YYYY-MM-DD HH:MM:SS" */
   created_at: string;
+  /**
+   * Support messages only: whether the user has read it (SPEC §7). The
+   * user's own messages leave it out: "read" is the user's state, not the
+   * agents'.
+   */
+  read?: boolean;
+  /** support messages an agent edited: when, in created_at's format */
+  edited_at?: string;
 }
 
 /** "YYYY-MM-DD HH:MM:SS" in UTC, the seed's timestamp format. */
@@ -41,5 +53,7 @@ export function toWire(message: ChatMessage): ChatMessageWire {
     photo_urls: message.photoUrls,
     direction: message.direction,
     created_at: formatWireTime(message.createdAt),
+    ...(message.direction === "support" ? { read: Boolean(message.readAt) } : {}),
+    ...(message.editedAt ? { edited_at: formatWireTime(message.editedAt) } : {}),
   };
 }

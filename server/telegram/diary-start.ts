@@ -7,6 +7,7 @@ import { dayNumber } from "../config/env.js";
 import type { Db } from "../db/database.js";
 import { startSession } from "../diary/sessions.js";
 import type { Logger } from "../logger.js";
+import { AGENT_COMMAND_MENU } from "./agent-commands.js";
 
 export interface DiaryStartDeps {
   db: Db;
@@ -61,17 +62,22 @@ export function createDiaryStartComposer(deps: DiaryStartDeps): Composer<Context
 }
 
 /**
- * Sets the bot's command list and its chat menu button, so the Mini App is
+ * Sets the bot's command lists and its chat menu button, so the Mini App is
  * one tap away. Telegram accepts only https URLs for web_app buttons, so the
  * menu button is skipped (with a log line) for a plain-http development URL.
+ * The support group's administrators get the agents' commands (SPEC §7);
+ * Telegram then shows them that list in the group instead of /start.
  */
 export async function configureBotMenu(
   api: Api,
-  config: Pick<Config, "publicWebappUrl" | "webappVersion">,
+  config: Pick<Config, "publicWebappUrl" | "webappVersion"> & Partial<Pick<Config, "groupChatId">>,
   logger: Logger,
 ): Promise<void> {
   await api.setMyCommands([{ command: "start", description: "Открыть дневник" }]);
   await api.setMyCommands([{ command: "start", description: "Open the diary" }], { language_code: "en" });
+  if (config.groupChatId) {
+    await api.setMyCommands([...AGENT_COMMAND_MENU], { scope: { type: "chat_administrators", chat_id: config.groupChatId } });
+  }
   if (new URL(config.publicWebappUrl).protocol !== "https:") {
     logger.info({ url: config.publicWebappUrl }, "PUBLIC_WEBAPP_URL is not https; the bot's menu button is left as it is");
     return;

@@ -1,9 +1,9 @@
 // Group → user (SPEC §4): an agent's message in the support group that
 // replies to a message the bot posted for a user becomes a support message
 // for that user. Text, or caption + photo (the largest size, fetched from
-// Telegram into our uploads). Anything else in the group, and every other
-// chat, reaches no user. Only `message` updates are matched, so edits are
-// ignored.
+// Telegram into our uploads). Commands and `//` notes for colleagues never
+// do; anything else in the group, and every other chat, reaches no user.
+// An agent's edit of a delivered reply changes the stored text (SPEC §7).
 //
 // Errors are thrown on purpose (Telegram unreachable while fetching the
 // photo, the store failing): the webhook answers non-2xx and Telegram
@@ -11,20 +11,21 @@
 // an image, Telegram refusing getFile or the download) are logged and the
 // text still goes through.
 import { Composer, GrammyError, type Context } from "grammy";
-import type { Message, PhotoSize } from "grammy/types";
+import type { PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
 import type { SupportReplyInput } from "../support/support-service.js";
+import { agentText, isCommandOrNote, isFromPerson, type SupportGroupTest } from "./group-messages.js";
 
 export type { SupportReplyInput } from "../support/support-service.js";
 
 export interface SupportRepliesDeps {
-  /** GROUP_CHAT_ID as configured: "-100…" or "@publicgroup" */
-  groupChatId: string;
-  /** the group's numeric id once known (learnt with getChat for an @username); matched before the username */
-  groupChatNumericId?: () => number | null;
+  /** whether a chat is the support group (GROUP_CHAT_ID, resolved) */
+  isSupportGroup: SupportGroupTest;
   /** the user a message the bot posted into the group belongs to, or null */
   userForPost(chatId: number, telegramMessageId: number): string | null | Promise<string | null>;
   addSupportReply(input: SupportReplyInput): unknown;
+  /** an agent edited their message: the support message it became takes the new text (null: nothing changed); without it edits are ignored */
+  editSupportReply?(input: SupportReplyEdit): unknown;
   savePhoto(bytes: Buffer, name: string): Promise<{ url: string }>;
   logger: Logger;
   /** Bot API root the photo is downloaded from; default: the bot's own client apiRoot */
@@ -33,6 +34,12 @@ export interface SupportRepliesDeps {
   maxPhotoBytes?: number;
   /** default 20 s for one photo download */
   downloadTimeoutMs?: number;
+}
+
+export interface SupportReplyEdit {
+  chatId: number;
+  telegramMessageId: number;
+  text: string;
 }
 
 /** A photo we will never be able to keep; retrying the update cannot help. */
@@ -54,12 +61,6 @@ async function getFileOrRefusal(ctx: Context, fileId: string) {
     }
     throw error;
   }
-}
-
-export function isSupportGroup(chat: Message["chat"], groupChatId: string, numericId: number | null = null): boolean {
-  if (numericId !== null) return chat.id === numericId;
-  if (groupChatId.startsWith("@")) return "username" in chat && chat.username?.toLowerCase() === groupChatId.slice(1).toLowerCase();
-  return String(chat.id) === groupChatId;
 }
 
 /** Telegram lists sizes smallest first, but the order is not promised: pick by area, then bytes. */
@@ -125,17 +126,21 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
 
   composer.on("message", async (ctx, next) => {
     const message = ctx.message;
-    if (!isSupportGroup(message.chat, deps.groupChatId, deps.groupChatNumericId?.() ?? null)) return next();
+    if (!deps.isSupportGroup(message.chat)) return next();
     const original = message.reply_to_message;
     // Only replies to the bot's own posts can belong to a user; skip the lookup otherwise.
     if (!original || original.from?.id !== ctx.me.id) return next();
-    const userId = await deps.userForPost(message.chat.id, original.message_id);
     const where = { chatId: message.chat.id, telegramMessageId: message.message_id, repliedTo: original.message_id };
+    if (isCommandOrNote(message)) {
+      deps.logger.debug(where, "a command or a note for colleagues in the group; not delivered");
+      return;
+    }
+    const userId = await deps.userForPost(message.chat.id, original.message_id);
     if (!userId) {
       deps.logger.debug(where, "group reply to a bot message that belongs to no user; ignored");
       return;
     }
-    const text = message.text ?? message.caption ?? "";
+    const text = agentText(message);
     const image = message.photo
       ? largestPhoto(message.photo)
       : message.document?.mime_type?.startsWith("image/")
@@ -156,6 +161,18 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
     }
     await deps.addSupportReply({ userId, text, photoUrls, chatId: message.chat.id, telegramMessageId: message.message_id });
     deps.logger.info({ ...where, userId, photos: photoUrls.length }, "agent reply delivered to user");
+  });
+
+  // Only the text (or caption) is taken from an edit: that is what the app
+  // shows of a reply. Edits of anything that is no support message (a post,
+  // a note, a command) find no stored message and change nothing.
+  composer.on("edited_message", async (ctx, next) => {
+    const message = ctx.editedMessage;
+    if (!deps.isSupportGroup(message.chat) || !deps.editSupportReply) return next();
+    if (!isFromPerson(message) || isCommandOrNote(message)) return;
+    const where = { chatId: message.chat.id, telegramMessageId: message.message_id };
+    const changed = await deps.editSupportReply({ ...where, text: agentText(message) });
+    if (changed) deps.logger.info(where, "agent edited a support message; the app shows the new text");
   });
   return composer;
 }

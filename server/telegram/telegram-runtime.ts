@@ -9,6 +9,8 @@ import type { Db } from "../db/database.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import type { Logger } from "../logger.js";
+import { createAgentCommands, type AgentCommandsDeps } from "./agent-commands.js";
+import { supportGroupTest } from "./group-messages.js";
 import { createBot } from "./bot.js";
 import { configureBotMenu, createDiaryStartComposer } from "./diary-start.js";
 import { createGroupSender, type GroupSender } from "./group-sender.js";
@@ -20,7 +22,9 @@ export interface TelegramRuntime {
   bot: Bot | null;
   sender: GroupSender | null;
   /** agents' replies in the group become support messages */
-  useSupportReplies(deps: Omit<SupportRepliesDeps, "groupChatId" | "logger">): void;
+  useSupportReplies(deps: Omit<SupportRepliesDeps, "isSupportGroup" | "logger">): void;
+  /** agents' commands in the group; install before the replies, so a command is never delivered */
+  useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger">): void;
   registerRoutes(router: Router): void;
   /** polling (TELEGRAM_MODE=polling) and the bot's menu; never blocks start-up */
   start(): void;
@@ -41,6 +45,7 @@ export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramR
   if (!bot) logger.warn(`the Telegram bot is off: ${config.botTokenVariable} is not set; messages are stored and queued until it is`);
   else if (!config.groupChatId) logger.warn("GROUP_CHAT_ID is not set: support messages are stored and queued, and delivered once it is set");
   const sender = bot && config.groupChatId ? createGroupSender(bot.api, config.groupChatId) : null;
+  const isSupportGroup = config.groupChatId ? supportGroupTest(config.groupChatId, () => sender?.chatId ?? null) : () => false;
   let polling: Polling | null = null;
 
   return {
@@ -48,8 +53,11 @@ export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramR
     sender,
     useSupportReplies(deps) {
       if (bot && config.groupChatId) {
-        bot.use(createSupportReplies({ ...deps, groupChatId: config.groupChatId, groupChatNumericId: () => sender?.chatId ?? null, logger }));
+        bot.use(createSupportReplies({ ...deps, isSupportGroup, logger }));
       }
+    },
+    useAgentCommands(deps) {
+      if (bot && config.groupChatId) bot.use(createAgentCommands({ ...deps, isSupportGroup, logger }));
     },
     registerRoutes(router) {
       router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));

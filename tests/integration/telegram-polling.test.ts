@@ -8,6 +8,7 @@ import { runSetWebhook } from "../../server/cli/set-webhook.js";
 import type { CliIo } from "../../server/cli/telegram-cli.js";
 import { createLogger } from "../../server/logger.js";
 import { startPolling } from "../../server/telegram/polling.js";
+import { supportGroupTest } from "../../server/telegram/group-messages.js";
 import { createSupportReplies, type SupportReplyInput } from "../../server/telegram/support-replies.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 
@@ -39,7 +40,7 @@ describe("long polling", () => {
     let failures = 1;
     bot.use(
       createSupportReplies({
-        groupChatId: String(GROUP),
+        isSupportGroup: supportGroupTest(String(GROUP)),
         userForPost: (_chat, id) => (id === posted.message_id ? "user-p" : null),
         addSupportReply: (input) => {
           if (failures-- > 0) throw new Error("boom");
@@ -61,7 +62,7 @@ describe("long polling", () => {
     const [deleted] = tg.callsTo("deleteWebhook");
     expect(deleted?.params.drop_pending_updates).not.toBe(true);
     expect(tg.webhook).toBeNull();
-    expect(tg.callsTo("getUpdates")[0]?.params.allowed_updates).toEqual(["message"]);
+    expect(tg.callsTo("getUpdates")[0]?.params.allowed_updates).toEqual(["message", "edited_message"]);
     const started = Date.now();
     await polling.stop();
     expect(Date.now() - started).toBeLessThan(2000);
@@ -95,7 +96,7 @@ describe("telegram:webhook", () => {
   it("sets the webhook from PUBLIC_WEBAPP_URL with the secret and allowed updates, then shows getWebhookInfo", async () => {
     const io = capture();
     expect(await runSetWebhook({ argv: [], config: config(), io })).toBe(0);
-    expect(tg.webhook).toMatchObject({ url: "https://support.example.com/app/api/telegram/webhook", secretToken: "cli-secret", allowedUpdates: ["message"] });
+    expect(tg.webhook).toMatchObject({ url: "https://support.example.com/app/api/telegram/webhook", secretToken: "cli-secret", allowedUpdates: ["message", "edited_message"] });
     expect(io.text()).toContain('"url": "https://support.example.com/app/api/telegram/webhook"');
     expect(io.text()).not.toContain(tg.token);
     expect(io.text()).not.toContain("cli-secret");

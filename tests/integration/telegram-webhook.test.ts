@@ -13,6 +13,7 @@ import { openDatabase, type Db } from "../../server/db/database.js";
 import { Router } from "../../server/http/router.js";
 import { createLogger } from "../../server/logger.js";
 import { UploadStore } from "../../server/storage/uploads.js";
+import { supportGroupTest } from "../../server/telegram/group-messages.js";
 import { createSupportReplies, type SupportReplyInput } from "../../server/telegram/support-replies.js";
 import { createWebhookHandler, handleTelegramHealth } from "../../server/telegram/webhook.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
@@ -44,7 +45,7 @@ async function serve(): Promise<void> {
   const bot = new Bot(h.tg.token, { botInfo: h.tg.botInfo, client: { apiRoot: h.tg.apiRoot } });
   bot.use(
     createSupportReplies({
-      groupChatId: String(GROUP),
+      isSupportGroup: supportGroupTest(String(GROUP)),
       userForPost: (chatId, id) => (chatId === GROUP ? (h.mapping.get(id) ?? null) : null),
       addSupportReply: async (input) => {
         if (h.replyDelayMs > 0) await new Promise((r) => setTimeout(r, h.replyDelayMs));

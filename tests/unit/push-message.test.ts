@@ -14,6 +14,17 @@ const message: ChatMessage = {
 };
 
 describe("push payload", () => {
+  it("carries the unread count in its data and as the iOS badge when it is known", () => {
+    const [withBadge] = buildPushMessages(message, ["t"], {}, { unread: 3 });
+    expect(withBadge?.data?.unread).toBe("3");
+    expect(withBadge?.apns?.payload?.aps).toEqual({ sound: "default", badge: 3 });
+    const [zero] = buildPushMessages(message, ["t"], {}, { unread: 0 });
+    expect(zero?.apns?.payload?.aps.badge).toBe(0);
+    const [without] = buildPushMessages(message, ["t"]);
+    expect(without?.data).not.toHaveProperty("unread");
+    expect(without?.apns?.payload?.aps).not.toHaveProperty("badge");
+  });
+
   it("keeps short text as it is and cuts long text on a word, with an ellipsis", () => {
     expect(truncateText("  коротко  ")).toBe("коротко");
     const long = "привет мир ".repeat(40);

@@ -4,6 +4,7 @@ import { Bot } from "grammy";
 import type { PhotoSize, Update } from "grammy/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../server/logger.js";
+import { supportGroupTest } from "../../server/telegram/group-messages.js";
 import { createSupportReplies, largestPhoto, type SupportReplyInput } from "../../server/telegram/support-replies.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 
@@ -18,7 +19,7 @@ let posted: number;
 function install(groupChatId: string): void {
   bot.use(
     createSupportReplies({
-      groupChatId,
+      isSupportGroup: supportGroupTest(groupChatId),
       userForPost: (_chat, id) => (id === posted ? "user-c" : null),
       addSupportReply: (input) => replies.push(input),
       savePhoto: (bytes, name) => {

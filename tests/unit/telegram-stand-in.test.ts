@@ -188,4 +188,46 @@ describe("telegram stand-in through grammY", () => {
     expect(sent.chat.id).toBe(GROUP);
     await expect(bot.api.getChat("@nobody_here")).rejects.toMatchObject({ error_code: 400, description: "Bad Request: chat not found" });
   });
+
+  it("keeps command lists per scope and language, with Telegram's validation", async () => {
+    const admins = { type: "chat_administrators" as const, chat_id: GROUP };
+    expect(await bot.api.setMyCommands([{ command: "info", description: "Кто это" }], { scope: admins })).toBe(true);
+    expect(await bot.api.setMyCommands([{ command: "start", description: "Start" }])).toBe(true);
+    expect(await bot.api.getMyCommands({ scope: admins })).toEqual([{ command: "info", description: "Кто это" }]);
+    expect(await bot.api.getMyCommands()).toEqual([{ command: "start", description: "Start" }]);
+    expect(await bot.api.getMyCommands({ scope: admins, language_code: "en" })).toEqual([]);
+    expect(tg.state.commands.get(`chat_administrators:${GROUP}|`)).toEqual([{ command: "info", description: "Кто это" }]);
+    const refused = async (call: Promise<unknown>) => ((await call.catch((e: unknown) => e)) as GrammyError).description;
+    expect(await refused(bot.api.setMyCommands([{ command: "Info", description: "x" }]))).toBe("Bad Request: BOT_COMMAND_INVALID");
+    expect(await refused(bot.api.setMyCommands([{ command: "info", description: "" }]))).toBe("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID");
+    expect(await refused(bot.api.raw.setMyCommands({ commands: [], scope: { type: "chat_administrators" } as never }))).toBe("Bad Request: chat_id is empty");
+    expect(await refused(bot.api.raw.setMyCommands({ commands: [], scope: { type: "everyone" } as never }))).toMatch(/BotCommandScope/);
+    await bot.api.deleteMyCommands({ scope: admins });
+    expect(await bot.api.getMyCommands({ scope: admins })).toEqual([]);
+  });
+
+  it("refuses a reply to a message that is not there unless allowed to send without it", async () => {
+    const posted = await bot.api.sendMessage(GROUP, "post");
+    const reply = await bot.api.sendMessage(GROUP, "answer", { reply_parameters: { message_id: posted.message_id } });
+    expect(reply.reply_to_message?.message_id).toBe(posted.message_id);
+    const error = await bot.api.sendMessage(GROUP, "x", { reply_parameters: { message_id: 9_999 } }).catch((e: unknown) => e);
+    expect((error as GrammyError).description).toBe("Bad Request: message to be replied not found");
+    const loose = await bot.api.sendMessage(GROUP, "x", { reply_parameters: { message_id: 9_999, allow_sending_without_reply: true } });
+    expect(loose.reply_to_message).toBeUndefined();
+  });
+
+  it("marks commands as Telegram does and edits a message in place", async () => {
+    const posted = await bot.api.sendMessage(GROUP, "post");
+    const command = tg.updates.groupText({ chatId: GROUP, text: "/history@support_test_bot 5", replyTo: posted.message_id });
+    expect(command.message?.entities).toEqual([{ type: "bot_command", offset: 0, length: 25 }]);
+    expect(tg.updates.groupText({ chatId: GROUP, text: "/путь/к/файлу" }).message?.entities).toBeUndefined();
+    const reply = tg.updates.groupText({ chatId: GROUP, text: "old", replyTo: posted.message_id });
+    const id = reply.message?.message_id ?? 0;
+    const edit = tg.updates.editText(GROUP, id, "new");
+    expect(edit.edited_message).toMatchObject({ message_id: id, text: "new", reply_to_message: { message_id: posted.message_id } });
+    expect(edit.edited_message?.edit_date).toBeGreaterThan(0);
+    expect(tg.state.message(GROUP, id)?.text).toBe("new");
+    const photo = tg.updates.groupPhoto({ chatId: GROUP, bytes: JPEG, caption: "c1", replyTo: posted.message_id });
+    expect(tg.updates.editText(GROUP, photo.message?.message_id ?? 0, "c2").edited_message).toMatchObject({ caption: "c2", photo: photo.message?.photo });
+  });
 });
