@@ -94,7 +94,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const push = createPush({ config, logger, transport: options.pushTransport });
   const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo });
 
-  const server = createServer();
+  // The dispatcher must be the server's request listener before the hub
+  // attaches: engine.io takes over the listeners present at that moment and
+  // passes them only what is not under /socket.io/. A listener added later
+  // would answer engine.io's polling requests too, and the two answers
+  // collide (the client sees "xhr post error"). Routes are registered below.
+  const router = new Router();
+  const dispatcher = createDispatcher(router, options.pages, logger);
+  const server = createServer(dispatcher.handle);
   server.on("clientError", answerClientError);
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined });
 
@@ -129,7 +136,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const keyCheck = config.apiKey ? createKeyCheck(config.apiKey) : null;
-  const router = new Router();
   registerMobileRoutes(router, {
     limiter: new RequestLimiter({ trustProxy: config.trustProxy, ...options.rateLimits }),
     support,
@@ -143,9 +149,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger });
   registerDiaryRestRoutes(router, { db, logger, health: false });
-
-  const dispatcher = createDispatcher(router, options.pages, logger);
-  server.on("request", dispatcher.handle);
 
   let closing: Promise<void> | null = null;
   return {
