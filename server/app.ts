@@ -181,11 +181,21 @@ export async function createApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]), deadline]);
+        let workersDone = false;
+        const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]).then(() => {
+          workersDone = true;
+        });
+        await Promise.race([Promise.all([dispatcher.idle(), workersStopped]), deadline]);
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);
         await push.close();
+        // The deadline never closes the database under a send in flight: the
+        // send's outcome must be recorded, or a post Telegram already took
+        // would go out a second time after the restart. The process's own
+        // bound (server/main.ts) still ends a send that never returns.
+        if (!workersDone) logger.warn({ timeoutMs }, "shutdown: a send to Telegram or FCM is still in flight after the deadline; waiting for it before closing the database");
+        await workersStopped;
         await db.close();
       })();
       return closing;
