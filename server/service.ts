@@ -12,11 +12,11 @@ import { loadConfig } from "./config/env.js";
 import { createLogger } from "./logger.js";
 import { findProjectRoot } from "./project-root.js";
 
-// next is CommonJS (module.exports = createServer); under NodeNext typing the
-// default import is seen as the module namespace, at run time it is the function.
 /** engine.io's own test: the request path begins with its path plus "/". */
 const SOCKET_IO_PATH = "/socket.io/";
 
+// next is CommonJS (module.exports = createServer); under NodeNext typing the
+// default import is seen as the module namespace, at run time it is the function.
 const createNextServer = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as (options: NextServerOptions) => NextServer;
 
 export interface ServiceOptions {
