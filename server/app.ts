@@ -98,7 +98,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const push = createPush({ config, logger, transport: options.pushTransport });
   const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo });
 
-  const server = createServer();
+  // The dispatcher must be the server's request listener before the hub
+  // attaches: engine.io takes over the listeners present at that moment and
+  // passes them only what is not under /socket.io/. A listener added later
+  // would answer engine.io's polling requests too, and the two answers
+  // collide (the client sees "xhr post error"). Routes are registered below.
+  const router = new Router();
+  const dispatcher = createDispatcher(router, options.pages, logger);
+  const server = createServer(dispatcher.handle);
   server.on("clientError", answerClientError);
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined });
 
@@ -145,7 +152,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const keyCheck = config.apiKey ? createKeyCheck(config.apiKey) : null;
-  const router = new Router();
   registerMobileRoutes(router, {
     limiter: new RequestLimiter({ trustProxy: config.trustProxy, ...options.rateLimits }),
     support,
@@ -159,14 +165,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger });
   registerDiaryRestRoutes(router, { db, logger, health: false });
-
-  const dispatcher = createDispatcher(router, options.pages, logger);
-  // Socket.IO answers its own path (engine.io listens on the same server);
-  // the dispatcher would answer it a second time (404 or a Next page),
-  // which breaks the library's default HTTP long-polling transport.
-  server.on("request", (req, res) => {
-    if (!req.url?.startsWith("/socket.io/")) dispatcher.handle(req, res);
-  });
 
   let closing: Promise<void> | null = null;
   return {
@@ -199,11 +197,21 @@ export async function createApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]), deadline]);
+        let workersDone = false;
+        const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]).then(() => {
+          workersDone = true;
+        });
+        await Promise.race([Promise.all([dispatcher.idle(), workersStopped]), deadline]);
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);
         await push.close();
+        // The deadline never closes the database under a send in flight: the
+        // send's outcome must be recorded, or a post Telegram already took
+        // would go out a second time after the restart. The process's own
+        // bound (server/main.ts) still ends a send that never returns.
+        if (!workersDone) logger.warn({ timeoutMs }, "shutdown: a send to Telegram or FCM is still in flight after the deadline; waiting for it before closing the database");
+        await workersStopped;
         await db.close();
       })();
       return closing;

@@ -3,7 +3,9 @@
 // APIs, the Telegram webhook and Socket.IO, plus the background delivery.
 // This file owns the process: the operator's one-line errors, signals, exit.
 import { writeSync } from "node:fs";
+import { secretsOf } from "./app.js";
 import { ConfigError, loadConfig } from "./config/env.js";
+import { scrubSecrets, type Logger } from "./logger.js";
 import { findProjectRoot } from "./project-root.js";
 import { startService, type Service } from "./service.js";
 
@@ -29,6 +31,32 @@ function listenErrorLine(code: string | undefined): string | null {
   return null;
 }
 
+/** Set once the service runs: fatal errors then also go to the JSON log, with their stack. */
+let serviceLogger: Logger | null = null;
+
+function secretsForCrashLine(): string[] {
+  try {
+    return secretsOf(loadConfig(findProjectRoot()));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A rejection nobody awaited or an exception nobody caught leaves the process
+ * in a state nothing vouches for: say what happened, then exit non-zero so
+ * the supervisor (systemd, Docker, PM2) starts a clean one. Undelivered
+ * messages are durable in the outbox and go out after the restart.
+ */
+function crash(kind: string, error: unknown): never {
+  const message = scrubSecrets(error instanceof Error ? error.message : String(error), secretsForCrashLine());
+  serviceLogger?.fatal({ err: error }, `${kind}: exiting so the service can be restarted clean`);
+  fail(`Fatal: ${kind}: ${message}; exiting so a supervisor can restart the service`);
+}
+
+process.on("unhandledRejection", (reason) => crash("unhandled promise rejection", reason));
+process.on("uncaughtException", (error) => crash("uncaught exception", error));
+
 async function main(): Promise<void> {
   let service: Service;
   try {
@@ -40,6 +68,7 @@ async function main(): Promise<void> {
     fail(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   const { logger } = service.app;
+  serviceLogger = logger;
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -12,6 +12,9 @@ import { loadConfig } from "./config/env.js";
 import { createLogger } from "./logger.js";
 import { findProjectRoot } from "./project-root.js";
 
+/** engine.io's own test: the request path begins with its path plus "/". */
+const SOCKET_IO_PATH = "/socket.io/";
+
 // next is CommonJS (module.exports = createServer); under NodeNext typing the
 // default import is seen as the module namespace, at run time it is the function.
 const createNextServer = ((nextModule as unknown as { default?: unknown }).default ?? nextModule) as (options: NextServerOptions) => NextServer;
@@ -41,9 +44,13 @@ export async function startService({ dev = false, app: appOptions = {} }: Servic
   const app = await createApp({ ...appOptions, config, logger, projectRoot, pages: (req, res) => handlePage(req, res) });
 
   if (dev) {
+    // Next's dev server keeps its hot-reload socket open through upgrades;
+    // engine.io (attached with destroyUpgrade: false) takes the ones under
+    // SOCKET_IO_PATH and leaves the rest alone, so each upgrade has exactly
+    // one owner.
     const upgrade = pages.getUpgradeHandler();
     app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!req.url?.startsWith("/socket.io")) void upgrade(req, socket, head);
+      if (!req.url?.startsWith(SOCKET_IO_PATH)) void upgrade(req, socket, head);
     });
   }
 

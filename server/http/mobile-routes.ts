@@ -1,6 +1,7 @@
 // The mobile app's REST API (SPEC §2, seed 1), kept exactly compatible:
 // paths, field names and answer shapes are the seed's.
 import type { IncomingMessage } from "node:http";
+import { pipeline } from "node:stream/promises";
 import { badRequest } from "../errors.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { DeviceService } from "../support/device-service.js";
@@ -62,19 +63,33 @@ async function serveUpload(ctx: RouteContext, deps: MobileRouteDeps): Promise<vo
     sendJson(ctx.res, 404, { success: false, error: "no such upload" });
     return;
   }
-  ctx.res.writeHead(200, {
+  const headers = {
     "Content-Type": file.contentType,
     "Content-Length": file.size,
     "X-Content-Type-Options": "nosniff",
     // Names are random and never reused: the content cannot change.
     "Cache-Control": "public, max-age=31536000, immutable",
     "Content-Security-Policy": "default-src 'none'",
-  });
+  };
   if (ctx.req.method === "HEAD") {
-    ctx.res.end();
+    ctx.res.writeHead(200, headers).end();
     return;
   }
-  file.stream().pipe(ctx.res);
+  const stream = file.stream();
+  // The file is opened only now: one removed or made unreadable since it was
+  // found is a 404, before any header goes out.
+  const opened = await new Promise<boolean>((resolve) => {
+    stream.once("ready", () => resolve(true));
+    stream.once("error", () => resolve(false));
+  });
+  if (!opened) {
+    sendJson(ctx.res, 404, { success: false, error: "no such upload" });
+    return;
+  }
+  ctx.res.writeHead(200, headers);
+  // A read that fails mid-way can only cut the answer short (the length is
+  // sent already): pipeline closes both ends, and the process carries on.
+  await pipeline(stream, ctx.res).catch(() => undefined);
 }
 
 export function registerMobileRoutes(router: Router, deps: MobileRouteDeps): void {

@@ -28,11 +28,17 @@ export interface CreatePushOptions extends PushMessageOptions {
 }
 
 export interface PushService extends PushPort {
-  /** Waits for sends in flight, then releases the Firebase app and its sockets. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Waits for sends in flight (at most `graceMs`), then releases the Firebase
+   * app and its sockets, which cuts off any send still waiting. Idempotent.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const VARIABLE = "FCM_SERVICE_ACCOUNT_PATH";
+
+/** How long close() lets sends in flight finish: FCM answers in well under a second when it is up. */
+const CLOSE_GRACE_MS = 3_000;
 
 /** sendEach refuses more than 500 messages in one call. */
 const FCM_BATCH_LIMIT = 500;
@@ -109,9 +115,15 @@ class FcmPush implements PushService {
     return work;
   }
 
-  close(): Promise<void> {
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled([...this.inFlight]);
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<false>((resolve) => (timer = setTimeout(resolve, graceMs, false)));
+      const finished = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => true), graceOver]);
+      clearTimeout(timer);
+      if (!finished) {
+        this.log.warn({ inFlight: this.inFlight.size, graceMs }, "push: sends still waiting for FCM at shutdown are cut off; their devices are tried again after the restart");
+      }
       await deleteApp(this.app);
       this.ownAgent?.destroy();
     })();

@@ -13,6 +13,9 @@ const GROUP = -1007770001111;
 const LIMIT = 5;
 const WINDOW_MS = 1500;
 
+/** README, Guarantees → Duplicates: the repeat window's p99 on loopback. */
+const REPEAT_WINDOW_P99_BOUND_MS = 50;
+
 let tg: TelegramStandIn;
 let t: TestApp;
 
@@ -102,6 +105,10 @@ describe("the repeat window, measured", () => {
       expect(windows.every((w) => Number.isFinite(w) && w >= 0)).toBe(true);
       const at = (q: number) => (windows[Math.min(windows.length - 1, Math.floor(q * windows.length))] as number).toFixed(2);
       console.log(`repeat window on loopback over ${posts} posts: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms (plus the answer's network transit from Telegram)`);
+      // The bound the README's Guarantees promise: p99 under 50 ms on
+      // loopback (measured 2-7 ms; the room is for a loaded machine, not
+      // for a slow step such as a second call or a wait between answer and commit).
+      expect(Number(at(0.99))).toBeLessThan(REPEAT_WINDOW_P99_BOUND_MS);
     } finally {
       await app.close();
       await stand.close();

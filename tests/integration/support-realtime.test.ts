@@ -1,33 +1,12 @@
 // Socket.IO on the service's own HTTP server (SPEC §3), with a real
 // socket.io-client: join/leave, new_message in the history item's shape,
-// errors for bad events, and API_KEY on the handshake.
+// errors for bad events, and API_KEY on the handshake. The client keeps its
+// default transports (long-polling, then WebSocket), as the apps do.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { io, type Socket } from "socket.io-client";
 import { postJson, requestJson } from "../fixtures/http.js";
 import type { ChatItem as Wire } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
-
-
-function connect(url: string, options: Parameters<typeof io>[1] = {}): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, ...options });
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (error) => {
-      socket.close();
-      reject(error);
-    });
-  });
-}
-
-function next<T>(socket: Socket, event: string, timeoutMs = 2000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    socket.once(event, (payload: T) => {
-      clearTimeout(timer);
-      resolve(payload);
-    });
-  });
-}
+import { connectSocket as connect, nextEvent as next } from "../fixtures/socket.js";
 
 describe("without API_KEY", () => {
   let t: TestApp;

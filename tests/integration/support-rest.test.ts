@@ -1,6 +1,8 @@
 // The mobile app's REST API (SPEC §2) over real HTTP with a real SQLite
 // database; Telegram is off here (its round trip has its own tests).
 import { readdirSync } from "node:fs";
+import { get } from "node:http";
+import type { Socket } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeGif, makePng, makePngOfSize } from "../fixtures/images.js";
@@ -8,6 +10,18 @@ import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import type { History, SendAnswer } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
+
+/** A GET on a connection of its own (no keep-alive pool), as 20 different phones would make it. */
+function getOnNewConnection<T>(url: string): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false, headers: { connection: "close" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as T }));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
 
 let t: TestApp;
 let seq = 0;
@@ -264,15 +278,28 @@ describe("GET /message_history", () => {
     expect(res.body.messages).toEqual([expect.objectContaining({ message: "Здравствуйте!", direction: "support" })]);
   });
 
-  test("20 concurrent first requests add exactly one greeting", async () => {
-    const user = uniqueUser();
-    const answers = await Promise.all(Array.from({ length: 20 }, () => requestJson<History>(`${t.url}/message_history/${user}?user_name=Олег`)));
-    expect(answers.every((a) => a.status === 200)).toBe(true);
-    expect(answers.filter((a) => a.body.greeting_sent)).toHaveLength(1);
-    const history = await requestJson<History>(`${t.url}/message_history/${user}`);
-    expect(history.body.messages.filter((m) => m.message === "Здравствуйте, Олег!")).toHaveLength(1);
-    const greetingsInDb = t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND direction = 'support'").get(user) as { n: number };
-    expect(greetingsInDb.n).toBe(1);
+  test("20 concurrent first requests, on 20 connections to two instances sharing the database, add exactly one greeting", async () => {
+    // Two instances (SPEC §8) each keep their own "greeted today" memory,
+    // so only the database's claim can make the greeting single.
+    const other = await startTestApp({ dir: t.dir });
+    const connections = new Set<string>();
+    const count = (socket: Socket) => connections.add(`${socket.remotePort ?? ""}`);
+    t.app.server.on("connection", count);
+    other.app.server.on("connection", count);
+    try {
+      const user = uniqueUser();
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => getOnNewConnection<History>(`${i % 2 === 0 ? t.url : other.url}/message_history/${user}?user_name=Олег`)));
+      expect(connections.size).toBe(20);
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(answers.filter((a) => a.body.greeting_sent)).toHaveLength(1);
+      const history = await requestJson<History>(`${t.url}/message_history/${user}`);
+      expect(history.body.messages.filter((m) => m.message === "Здравствуйте, Олег!")).toHaveLength(1);
+      const greetingsInDb = t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND direction = 'support'").get(user) as { n: number };
+      expect(greetingsInDb.n).toBe(1);
+    } finally {
+      t.app.server.off("connection", count);
+      await other.app.close();
+    }
   });
 
   test("limit over 200 returns the newest 200", async () => {

@@ -3,10 +3,11 @@
 // as a webhook update, and it comes back as a history entry, a socket event
 // and a push through the real firebase-admin library to an FCM stand-in.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { startFcmStandIn, writeFakeServiceAccount, type FakeServiceAccount, type FcmStandIn } from "../fixtures/fcm-stand-in.js";
 import { makePng } from "../fixtures/images.js";
 import { postJson, requestJson } from "../fixtures/http.js";
+import { connectSocket } from "../fixtures/socket.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { ChatItem as Wire } from "../fixtures/wire.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
@@ -37,11 +38,7 @@ beforeAll(async () => {
     botInfo: tg.botInfo,
     pushTransport: fcm.transport,
   });
-  socket = io(t.url, { transports: ["websocket"], reconnection: false, forceNew: true });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  });
+  socket = await connectSocket(t.url);
 });
 afterAll(async () => {
   socket.close();
