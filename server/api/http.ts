@@ -8,8 +8,10 @@ import type { IncomingMessage } from "node:http";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import type { DiaryCredentials } from "../diary/auth.js";
 import { initDataFromAuthorization } from "../diary/auth.js";
+import type { RequestLimiter } from "../http/rate-limit.js";
 import type { RouteHandler, Router } from "../http/router.js";
 import { appRouter } from "./root.js";
+import { trpcRequestLimits } from "./trpc-rate-limit.js";
 import { createContextInner, type DiaryApiDeps } from "./trpc.js";
 
 export const TRPC_ENDPOINT = "/api/trpc";
@@ -33,16 +35,20 @@ export function credentialsFromRequest(req: IncomingMessage): DiaryCredentials {
   return credentials;
 }
 
-export function registerTrpcRoutes(router: Router, deps: DiaryApiDeps): void {
+/** `limiter`: the inbound limits ("diary" per address and per user); none: unlimited. */
+export function registerTrpcRoutes(router: Router, deps: DiaryApiDeps, limiter?: RequestLimiter): void {
   const handler: RouteHandler = async ({ req, res, params }) => {
+    const limits = trpcRequestLimits(limiter);
     await nodeHTTPRequestHandler({
+      middleware: limits.middleware,
+      responseMeta: limits.responseMeta,
       router: appRouter,
       req,
       res,
       path: params.path ?? "",
       maxBodySize: MAX_BODY_BYTES,
       maxBatchSize: MAX_BATCH_SIZE,
-      createContext: () => createContextInner({ ...deps, credentials: credentialsFromRequest(req) }),
+      createContext: () => limits.limitContext(createContextInner({ ...deps, credentials: credentialsFromRequest(req) })),
       onError: ({ error, path }) => {
         // Client mistakes are answered and forgotten; faults are logged in full.
         if (error.code === "INTERNAL_SERVER_ERROR") {

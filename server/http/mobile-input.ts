@@ -22,6 +22,13 @@ const clientMessageId = z
   .nullish()
   .transform((v) => v ?? null);
 
+// Checked against user_id when USER_HASH_SECRET is set (server/http/user-identity.ts).
+const userHash = z
+  .string({ error: "user_hash must be a string" })
+  .max(128, "user_hash must be at most 128 characters")
+  .nullish()
+  .transform((v) => v ?? null);
+
 // Absent counts as empty: the required check below refuses it unless a photo is attached.
 const messageText = z
   .string({ error: "message must be a string" })
@@ -39,6 +46,7 @@ export const sendMessageJson = z.object({
     .nullish()
     .transform((v) => v ?? null),
   client_message_id: clientMessageId,
+  user_hash: userHash,
 });
 
 export const registerDeviceJson = z.object({
@@ -46,6 +54,7 @@ export const registerDeviceJson = z.object({
   fcm_token: z.string({ error: "fcm_token must be a string" }).trim().min(1, "fcm_token must not be empty").max(4096, "fcm_token is too long"),
   platform: z.string({ error: "platform must be a string" }).max(32, "platform must be at most 32 characters").nullish().transform((v) => v?.trim().toLowerCase() || null),
   device_id: z.string({ error: "device_id must be a string" }).max(256, "device_id must be at most 256 characters").nullish().transform((v) => v?.trim() || null),
+  user_hash: userHash,
 });
 
 /**

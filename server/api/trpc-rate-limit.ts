@@ -1,0 +1,68 @@
+// Rate limits for the Mini App's tRPC API (SPEC §2's limits, the "diary"
+// budget shared with the REST notes): per client address before the body is
+// read, and per Telegram user once the caller is authenticated. A refusal
+// is tRPC's own TOO_MANY_REQUESTS error, in whatever shape the client's link
+// expects (single, batch or stream), with Retry-After on the answer.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { TRPCError } from "@trpc/server";
+import type { DiaryPrincipal } from "../diary/auth.js";
+import { isAppError, type AppError } from "../errors.js";
+import type { RequestLimiter } from "../http/rate-limit.js";
+import type { Context } from "./trpc.js";
+
+type Next = (error?: unknown) => void;
+
+export interface TrpcRequestLimits {
+  /** nodeHTTPRequestHandler's `middleware`: the address's limit, before anything is parsed */
+  middleware(req: IncomingMessage, res: ServerResponse, next: Next): void;
+  /** the context with the user's limit taken when `principal()` first succeeds */
+  limitContext(ctx: Context): Context;
+  /** nodeHTTPRequestHandler's `responseMeta`: 429 and Retry-After for a refused request */
+  responseMeta(): { status?: number; headers?: Record<string, string> };
+}
+
+function isRefusal(error: unknown): error is AppError {
+  return isAppError(error) && error.code === "TOO_MANY_REQUESTS";
+}
+
+/** One per request: it remembers the refusal so the answer can carry Retry-After. */
+export function trpcRequestLimits(limiter: RequestLimiter | undefined): TrpcRequestLimits {
+  let refusal: AppError | undefined;
+  let refusedAddress = false;
+  return {
+    middleware(req, _res, next) {
+      if (!limiter) return next();
+      limiter.admitIp("diary", req).then(
+        () => next(),
+        (error: unknown) => {
+          if (!isRefusal(error)) return next(error);
+          refusal = error;
+          refusedAddress = true;
+          next(new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message }));
+        },
+      );
+    },
+    limitContext(ctx) {
+      if (!limiter) return ctx;
+      let admitted: Promise<DiaryPrincipal> | undefined;
+      const principal = () =>
+        (admitted ??= ctx.principal().then(async (found) => {
+          try {
+            await limiter.admitUser("diary", String(found.user.id));
+          } catch (error) {
+            if (isRefusal(error)) refusal = error;
+            throw error;
+          }
+          return found;
+        }));
+      return { ...ctx, principal };
+    },
+    responseMeta() {
+      if (!refusal) return {};
+      const headers = { "Retry-After": String(Math.max(1, Math.ceil(refusal.details.retryAfterSeconds ?? 1))) };
+      // A refused address fails every call; a stream's status is otherwise
+      // fixed at 200 before its calls have run.
+      return refusedAddress ? { status: 429, headers } : { headers };
+    },
+  };
+}
