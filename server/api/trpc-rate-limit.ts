@@ -17,8 +17,8 @@ export interface TrpcRequestLimits {
   middleware(req: IncomingMessage, res: ServerResponse, next: Next): void;
   /** the context with the user's limit taken when `principal()` first succeeds */
   limitContext(ctx: Context): Context;
-  /** nodeHTTPRequestHandler's `responseMeta`: 429 and Retry-After for a refused request */
-  responseMeta(): { status?: number; headers?: Record<string, string> };
+  /** nodeHTTPRequestHandler's `responseMeta`: Retry-After on a refused request */
+  responseMeta(): { headers?: Record<string, string> };
 }
 
 function isRefusal(error: unknown): error is AppError {
@@ -28,7 +28,6 @@ function isRefusal(error: unknown): error is AppError {
 /** One per request: it remembers the refusal so the answer can carry Retry-After. */
 export function trpcRequestLimits(limiter: RequestLimiter | undefined): TrpcRequestLimits {
   let refusal: AppError | undefined;
-  let refusedAddress = false;
   return {
     middleware(req, _res, next) {
       if (!limiter) return next();
@@ -37,7 +36,6 @@ export function trpcRequestLimits(limiter: RequestLimiter | undefined): TrpcRequ
         (error: unknown) => {
           if (!isRefusal(error)) return next(error);
           refusal = error;
-          refusedAddress = true;
           next(new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message }));
         },
       );
@@ -57,12 +55,13 @@ export function trpcRequestLimits(limiter: RequestLimiter | undefined): TrpcRequ
         }));
       return { ...ctx, principal };
     },
+    // tRPC derives the status from the calls' errors (429 when all are
+    // refused). A stream (httpBatchStreamLink) is the exception: its status
+    // is sent before its calls run, so it stays 200 with each call's
+    // TOO_MANY_REQUESTS inside, which is what that link expects.
     responseMeta() {
       if (!refusal) return {};
-      const headers = { "Retry-After": String(Math.max(1, Math.ceil(refusal.details.retryAfterSeconds ?? 1))) };
-      // A refused address fails every call; a stream's status is otherwise
-      // fixed at 200 before its calls have run.
-      return refusedAddress ? { status: 429, headers } : { headers };
+      return { headers: { "Retry-After": String(Math.max(1, Math.ceil(refusal.details.retryAfterSeconds ?? 1))) } };
     },
   };
 }
