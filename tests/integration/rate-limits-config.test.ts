@@ -241,16 +241,18 @@ describe("RATE_LIMITS=off", () => {
     await t.close();
   });
 
-  test("no inbound limit refuses anything", async () => {
+  test("no inbound limit refuses anything, not even past the built-in defaults", async () => {
     const user = newUser();
-    for (let i = 0; i < 5; i++) expect((await postJson(`${t.url}/send_message`, { user_id: user, message: `m${i}` })).status).toBe(200);
+    // The default per-user budget is 30 a minute plus a burst of 10.
+    for (let i = 0; i < 45; i++) expect((await postJson(`${t.url}/send_message`, { user_id: user, message: `m${i}` })).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await requestJson(`${t.url}/message_history/${user}`)).status).toBe(200);
     const api = trpcClient(t.url, httpLink, tma(makeUser()));
     for (let i = 0; i < 5; i++) expect(await api.notes.list.query()).toEqual([]);
     for (let i = 0; i < 5; i++) expect((await requestJson(`${t.url}/api/telegram/notes`)).status).toBe(401);
     const socket = await connect(t.url);
     try {
-      for (let i = 0; i < 5; i++) expect((await join(socket, `off-${i}`)).event).toBe("joined");
+      // The default per-connection budget is 30 joins a minute.
+      for (let i = 0; i < 35; i++) expect((await join(socket, `off-${i}`)).event).toBe("joined");
     } finally {
       socket.close();
     }
