@@ -4,9 +4,10 @@
 // REST notes, and the socket's join_chat (an `error` event).
 import { createTRPCClient, httpBatchLink, httpBatchStreamLink, httpLink, TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import type { AppRouter } from "../../server/api/root.js";
 import { postJson, requestJson } from "../fixtures/http.js";
+import { connectSocket, joinAnswer } from "../fixtures/socket-join.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 import { BOT_TOKEN, initDataFor, makeUser } from "./diary-setup.js";
 
@@ -20,32 +21,6 @@ function expectRetryAfter(headers: Headers, atMostSeconds = 60): void {
   expect(value).toMatch(/^\d+$/);
   expect(Number(value)).toBeGreaterThanOrEqual(1);
   expect(Number(value)).toBeLessThanOrEqual(atMostSeconds);
-}
-
-function connect(url: string, options: Parameters<typeof io>[1] = {}): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, { reconnection: false, forceNew: true, ...options });
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (error) => {
-      socket.close();
-      reject(error);
-    });
-  });
-}
-
-function join(socket: Socket, userId: string): Promise<{ event: "joined" | "error"; payload: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no answer to join_chat within 3 s")), 3000);
-    const done = (event: "joined" | "error") => (payload: Record<string, unknown>) => {
-      clearTimeout(timer);
-      socket.off("joined");
-      socket.off("error");
-      resolve({ event, payload });
-    };
-    socket.once("joined", done("joined"));
-    socket.once("error", done("error"));
-    socket.emit("join_chat", { user_id: userId });
-  });
 }
 
 const tma = (user: TelegramUser) => ({ authorization: `tma ${initDataFor(user)}` });
@@ -206,11 +181,11 @@ describe("join_chat limits", () => {
   });
 
   test("per connection, then per address: an error event naming the wait, and no join", async () => {
-    const first = await connect(t.url);
+    const first = await connectSocket(t.url);
     sockets.push(first);
-    expect((await join(first, "join-a")).event).toBe("joined");
-    expect((await join(first, "join-b")).event).toBe("joined");
-    const overSocket = await join(first, "join-c");
+    expect((await joinAnswer(first, { user_id: "join-a" })).event).toBe("joined");
+    expect((await joinAnswer(first, { user_id: "join-b" })).event).toBe("joined");
+    const overSocket = await joinAnswer(first, { user_id: "join-c" });
     expect(overSocket).toEqual({ event: "error", payload: { message: expect.stringMatching(/^join_chat: too many requests on this connection; try again later \(retry in \d+ s\)$/) } });
     // Not joined: join-c's messages do not reach this socket.
     const events: unknown[] = [];
@@ -221,13 +196,13 @@ describe("join_chat limits", () => {
     expect(first.connected).toBe(true);
 
     // Three attempts spent from this address; a WebSocket-only client shares the budget.
-    const second = await connect(t.url, { transports: ["websocket"] });
+    const second = await connectSocket(t.url, { transports: ["websocket"] });
     sockets.push(second);
-    expect((await join(second, "join-d")).event).toBe("joined");
-    expect((await join(second, "join-e")).event).toBe("joined");
-    const third = await connect(t.url);
+    expect((await joinAnswer(second, { user_id: "join-d" })).event).toBe("joined");
+    expect((await joinAnswer(second, { user_id: "join-e" })).event).toBe("joined");
+    const third = await connectSocket(t.url);
     sockets.push(third);
-    expect(await join(third, "join-f")).toEqual({ event: "error", payload: { message: expect.stringMatching(/^join_chat: too many requests from this address/) } });
+    expect(await joinAnswer(third, { user_id: "join-f" })).toEqual({ event: "error", payload: { message: expect.stringMatching(/^join_chat: too many requests from this address/) } });
   });
 });
 
@@ -249,10 +224,10 @@ describe("RATE_LIMITS=off", () => {
     const api = trpcClient(t.url, httpLink, tma(makeUser()));
     for (let i = 0; i < 5; i++) expect(await api.notes.list.query()).toEqual([]);
     for (let i = 0; i < 5; i++) expect((await requestJson(`${t.url}/api/telegram/notes`)).status).toBe(401);
-    const socket = await connect(t.url);
+    const socket = await connectSocket(t.url);
     try {
       // The default per-connection budget is 30 joins a minute.
-      for (let i = 0; i < 35; i++) expect((await join(socket, `off-${i}`)).event).toBe("joined");
+      for (let i = 0; i < 35; i++) expect((await joinAnswer(socket, { user_id: `off-${i}` })).event).toBe("joined");
     } finally {
       socket.close();
     }

@@ -7,9 +7,9 @@ import { createHmac } from "node:crypto";
 import { watch, readdirSync, type FSWatcher } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { io, type Socket } from "socket.io-client";
 import { makePng, makePngOfSize } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
+import { connectSocket, joinAnswer } from "../fixtures/socket-join.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const SECRET = "identity-secret-for-tests-0123456789";
@@ -22,34 +22,6 @@ interface HistoryAnswer {
   success: boolean;
   messages: { message: string; direction: string }[];
   greeting_sent: boolean;
-}
-
-/** Socket.IO client as an app uses it: the library's default transports, unless told otherwise. */
-function connect(url: string, options: Parameters<typeof io>[1] = {}): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, { reconnection: false, forceNew: true, ...options });
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (error) => {
-      socket.close();
-      reject(error);
-    });
-  });
-}
-
-/** The answer to one join_chat: `joined` or `error`, whichever comes first. */
-function join(socket: Socket, payload: unknown): Promise<{ event: "joined" | "error"; payload: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no answer to join_chat within 3 s")), 3000);
-    const done = (event: "joined" | "error") => (answer: Record<string, unknown>) => {
-      clearTimeout(timer);
-      socket.off("joined");
-      socket.off("error");
-      resolve({ event, payload: answer });
-    };
-    socket.once("joined", done("joined"));
-    socket.once("error", done("error"));
-    socket.emit("join_chat", payload);
-  });
 }
 
 describe("with USER_HASH_SECRET", () => {
@@ -131,22 +103,22 @@ describe("with USER_HASH_SECRET", () => {
 
   test("join_chat: refused without or with a wrong user_hash, joined with the right one (default transports)", async () => {
     const user = newUser();
-    const socket = await connect(t.url);
+    const socket = await connectSocket(t.url);
     try {
       const events: unknown[] = [];
       socket.on("new_message", (m: unknown) => events.push(m));
-      const missing = await join(socket, { user_id: user });
+      const missing = await joinAnswer(socket, { user_id: user });
       expect(missing).toEqual({ event: "error", payload: { message: expect.stringMatching(/^join_chat: user_hash is required/) } });
-      const wrong = await join(socket, { user_id: user, user_hash: hashOf("intruder") });
+      const wrong = await joinAnswer(socket, { user_id: user, user_hash: hashOf("intruder") });
       expect(wrong).toEqual({ event: "error", payload: { message: "join_chat: user_hash does not match user_id" } });
-      expect((await join(socket, { user_id: user, user_hash: 12345 })).event).toBe("error");
+      expect((await joinAnswer(socket, { user_id: user, user_hash: 12345 })).event).toBe("error");
       // Not joined: the user's messages do not reach this socket.
       await postJson(`${t.url}/send_message`, { user_id: user, message: "не для чужих", user_hash: hashOf(user) });
       await new Promise((r) => setTimeout(r, 200));
       expect(events).toEqual([]);
       expect(socket.connected).toBe(true);
 
-      expect(await join(socket, { user_id: user, user_hash: hashOf(user) })).toEqual({ event: "joined", payload: { user_id: user } });
+      expect(await joinAnswer(socket, { user_id: user, user_hash: hashOf(user) })).toEqual({ event: "joined", payload: { user_id: user } });
       await postJson(`${t.url}/send_message`, { user_id: user, message: "своим", user_hash: hashOf(user) });
       await expect.poll(() => events.length).toBe(1);
       expect(events[0]).toMatchObject({ user_id: user, message: "своим", direction: "user" });
@@ -157,10 +129,10 @@ describe("with USER_HASH_SECRET", () => {
 
   test("join_chat over WebSocket only: the same check", async () => {
     const user = newUser();
-    const socket = await connect(t.url, { transports: ["websocket"] });
+    const socket = await connectSocket(t.url, { transports: ["websocket"] });
     try {
-      expect((await join(socket, { user_id: user })).event).toBe("error");
-      expect(await join(socket, { user_id: user, user_hash: hashOf(user) })).toEqual({ event: "joined", payload: { user_id: user } });
+      expect((await joinAnswer(socket, { user_id: user })).event).toBe("error");
+      expect(await joinAnswer(socket, { user_id: user, user_hash: hashOf(user) })).toEqual({ event: "joined", payload: { user_id: user } });
     } finally {
       socket.close();
     }
@@ -238,9 +210,9 @@ describe("without USER_HASH_SECRET", () => {
     expect((await requestJson(`${t.url}/message_history/${user}`)).status).toBe(200);
     expect((await requestJson(`${t.url}/check_device/${user}`)).status).toBe(200);
     expect((await requestJson(`${t.url}/send_message`, { method: "POST", body: photoForm({ user_id: user, message: "фото" }, [{ bytes: makePng(), name: "a.png" }]) })).status).toBe(200);
-    const socket = await connect(t.url);
+    const socket = await connectSocket(t.url);
     try {
-      expect(await join(socket, { user_id: user })).toEqual({ event: "joined", payload: { user_id: user } });
+      expect(await joinAnswer(socket, { user_id: user })).toEqual({ event: "joined", payload: { user_id: user } });
     } finally {
       socket.close();
     }
