@@ -23,12 +23,13 @@ export interface MobileRouteDeps {
   requireApiKey: (req: IncomingMessage) => void;
   /** inbound rate limits per client address and per user */
   limiter: RequestLimiter;
-  /** the user_hash check (USER_HASH_SECRET) */
+  /**
+   * the user_hash check (USER_HASH_SECRET); each route runs it before the
+   * per-user limit, so requests that merely name a user cannot spend that
+   * user's budget
+   */
   identity: UserIdentity;
 }
-
-// Each route proves the user before it takes the per-user limit, so requests
-// that merely name a user cannot spend that user's budget.
 
 async function registerDevice(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
   const body = parse(registerDeviceJson, await readJson(ctx.req, JSON_LIMIT));
