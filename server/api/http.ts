@@ -40,7 +40,8 @@ export function registerTrpcRoutes(router: Router, deps: DiaryApiDeps, limiter?:
   const handler: RouteHandler = async ({ req, res, params }) => {
     const limits = trpcRequestLimits(limiter);
     await nodeHTTPRequestHandler({
-      middleware: limits.middleware,
+      // The adapter's hook runs before the body is read; next(error) fails every call.
+      middleware: (_req, _res, next) => void limits.admitAddress(req).then((refused) => next(refused ?? undefined), next),
       responseMeta: limits.responseMeta,
       router: appRouter,
       req,

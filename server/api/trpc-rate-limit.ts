@@ -3,21 +3,23 @@
 // read, and per Telegram user once the caller is authenticated. A refusal
 // is tRPC's own TOO_MANY_REQUESTS error, in whatever shape the client's link
 // expects (single, batch or stream), with Retry-After on the answer.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { TRPCError } from "@trpc/server";
 import type { DiaryPrincipal } from "../diary/auth.js";
 import { isAppError, type AppError } from "../errors.js";
 import type { RequestLimiter } from "../http/rate-limit.js";
 import type { Context } from "./trpc.js";
 
-type Next = (error?: unknown) => void;
-
 export interface TrpcRequestLimits {
-  /** nodeHTTPRequestHandler's `middleware`: the address's limit, before anything is parsed */
-  middleware(req: IncomingMessage, res: ServerResponse, next: Next): void;
+  /**
+   * The address's limit, to be checked before the body is read: null when
+   * admitted, else the error to hand tRPC (resolveResponse's `error`, which
+   * fails every call of the request in the shape its link expects).
+   */
+  admitAddress(req: IncomingMessage): Promise<TRPCError | null>;
   /** the context with the user's limit taken when `principal()` first succeeds */
   limitContext(ctx: Context): Context;
-  /** nodeHTTPRequestHandler's `responseMeta`: Retry-After on a refused request */
+  /** tRPC's `responseMeta`: Retry-After on a refused request */
   responseMeta(): { headers?: Record<string, string> };
 }
 
@@ -29,16 +31,15 @@ function isRefusal(error: unknown): error is AppError {
 export function trpcRequestLimits(limiter: RequestLimiter | undefined): TrpcRequestLimits {
   let refusal: AppError | undefined;
   return {
-    middleware(req, _res, next) {
-      if (!limiter) return next();
-      limiter.admitIp("diary", req).then(
-        () => next(),
-        (error: unknown) => {
-          if (!isRefusal(error)) return next(error);
-          refusal = error;
-          next(new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message }));
-        },
-      );
+    async admitAddress(req) {
+      try {
+        await limiter?.admitIp("diary", req);
+        return null;
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        refusal = error;
+        return new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message });
+      }
     },
     limitContext(ctx) {
       if (!limiter) return ctx;
