@@ -9,14 +9,16 @@ import type { UserFromGetMe } from "grammy/types";
 import { registerDiaryRestRoutes } from "./api/diary-rest.js";
 import { registerTrpcRoutes } from "./api/http.js";
 import type { Config } from "./config/env.js";
+import { exposureWarnings } from "./config/exposure-warnings.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { AppError } from "./errors.js";
 import { createKeyCheck, requestKey } from "./http/api-key.js";
 import { answerClientError } from "./http/client-error.js";
 import { createDispatcher, type RequestHandler } from "./http/dispatch.js";
 import { registerMobileRoutes } from "./http/mobile-routes.js";
-import { RequestLimiter, type RateLimitOverrides } from "./http/rate-limit.js";
+import { RequestLimiter, withOverrides, type RateLimitOverrides } from "./http/rate-limit.js";
 import { Router } from "./http/router.js";
+import { createUserIdentity } from "./http/user-identity.js";
 import { createLogger, type Logger } from "./logger.js";
 import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
 import { OutboxStore } from "./outbox/outbox-store.js";
@@ -54,7 +56,7 @@ export interface AppOptions {
   pacerLimits?: PacerLimits;
   /** told when each group post is durably recorded */
   deliveryObserver?: DeliveryObserver;
-  /** inbound REST rate limits; defaults in server/http/rate-limit.ts */
+  /** replaces some of the configured inbound limits (config.rateLimits) */
   rateLimits?: RateLimitOverrides;
 }
 
@@ -79,13 +81,14 @@ export interface App {
 }
 
 export function secretsOf(config: Config): string[] {
-  return [config.botToken, config.apiKey, config.webhookSecret, config.fcmServiceAccount?.privateKey].filter((s): s is string => Boolean(s));
+  return [config.botToken, config.apiKey, config.webhookSecret, config.userHashSecret, config.fcmServiceAccount?.privateKey].filter((s): s is string => Boolean(s));
 }
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const projectRoot = options.projectRoot ?? process.cwd();
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  for (const warning of exposureWarnings(config)) logger.warn(warning);
 
   const db = await openDatabase({ file: config.databasePath, migrationsDir: path.join(projectRoot, "prisma", "migrations") });
   if (db.appliedMigrations.length > 0) logger.info({ file: config.databasePath, migrations: db.appliedMigrations }, `database migrated: ${db.appliedMigrations.length} migration(s) applied`);
@@ -107,7 +110,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const dispatcher = createDispatcher(router, options.pages, logger);
   const server = createServer(dispatcher.handle);
   server.on("clientError", answerClientError);
-  const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined });
+  const limiter = new RequestLimiter({ limits: withOverrides(config.rateLimits, options.rateLimits), trustProxy: config.trustProxy });
+  const identity = createUserIdentity(config.userHashSecret);
+  const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined, identity, limiter });
 
   const groupDelivery = new GroupDelivery({
     db: db.sqlite,
@@ -153,7 +158,8 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const keyCheck = config.apiKey ? createKeyCheck(config.apiKey) : null;
   registerMobileRoutes(router, {
-    limiter: new RequestLimiter({ trustProxy: config.trustProxy, ...options.rateLimits }),
+    limiter,
+    identity,
     support,
     devices,
     uploads,
@@ -163,8 +169,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", ...queueHealth(outbox) }),
   });
   telegram.registerRoutes(router);
-  registerTrpcRoutes(router, { db, config, logger });
-  registerDiaryRestRoutes(router, { db, logger, health: false });
+  registerTrpcRoutes(router, { db, config, logger }, limiter);
+  registerDiaryRestRoutes(router, { db, logger, health: false, limiter });
 
   let closing: Promise<void> | null = null;
   return {

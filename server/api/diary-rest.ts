@@ -9,6 +9,7 @@ import { resolveSession, type ResolvedSession } from "../diary/sessions.js";
 import type { NoteView } from "../diary/types.js";
 import { badRequest, unauthorized } from "../errors.js";
 import { readJson } from "../http/body.js";
+import type { RequestLimiter } from "../http/rate-limit.js";
 import { sendFailure, sendJson } from "../http/respond.js";
 import type { RouteContext, Router } from "../http/router.js";
 import type { Logger } from "../logger.js";
@@ -22,6 +23,8 @@ export interface DiaryRestDeps {
    * webhook module registers its own: the Router takes the first match.
    */
   health?: boolean;
+  /** the "diary" limits (shared with tRPC) per client address and per user; none: unlimited */
+  limiter?: RequestLimiter;
 }
 
 /** One note of at most 4000 characters, JSON-escaped at worst 6 bytes each. */
@@ -47,11 +50,14 @@ function sessionTokenOf(req: IncomingMessage, url: URL): string | undefined {
   return token ? token : undefined;
 }
 
+/** The caller's session, within the address's limit (before the body is read) and then the user's. */
 async function requireSession(deps: DiaryRestDeps, { req, url }: RouteContext): Promise<ResolvedSession> {
+  await deps.limiter?.admitIp("diary", req);
   const token = sessionTokenOf(req, url);
   if (!token) throw unauthorized("session token required: send X-Session-Token or ?session=");
   const session = await resolveSession({ db: deps.db, token, now: deps.now?.() });
   if (!session) throw unauthorized("unknown session token; send /start to the bot again");
+  await deps.limiter?.admitUser("diary", String(session.user.id));
   return session;
 }
 

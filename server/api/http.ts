@@ -17,8 +17,10 @@ import type { DiaryCredentials } from "../diary/auth.js";
 import { initDataFromAuthorization } from "../diary/auth.js";
 import { isAppError } from "../errors.js";
 import { readBody } from "../http/body.js";
+import type { RequestLimiter } from "../http/rate-limit.js";
 import type { RouteHandler, Router } from "../http/router.js";
 import { appRouter } from "./root.js";
+import { trpcRequestLimits } from "./trpc-rate-limit.js";
 import { createContextInner, type DiaryApiDeps } from "./trpc.js";
 
 export const TRPC_ENDPOINT = "/api/trpc";
@@ -72,6 +74,14 @@ async function toFetchRequest(req: IncomingMessage, url: URL, signal: AbortSigna
   return { request: new ReadRequest(url, init, raw), error: null };
 }
 
+/** A request refused before its body was read: the body is drained, tRPC answers every call with `error`. */
+function refusedRequest(req: IncomingMessage, url: URL, signal: AbortSignal, error: TRPCError): { request: Request; error: TRPCError } {
+  req.resume();
+  const headers = headersOf(req);
+  headers.set("content-type", "application/json");
+  return { request: new Request(url, { method: req.method, headers, signal }), error };
+}
+
 async function writeFetchResponse(res: ServerResponse, response: Response, signal: AbortSignal): Promise<void> {
   res.statusCode = response.status;
   response.headers.forEach((value, name) => res.setHeader(name, value));
@@ -102,21 +112,26 @@ export function credentialsFromRequest(req: IncomingMessage): DiaryCredentials {
   return credentials;
 }
 
-export function registerTrpcRoutes(router: Router, deps: DiaryApiDeps): void {
+/** `limiter`: the inbound limits ("diary" per address and per user); none: unlimited. */
+export function registerTrpcRoutes(router: Router, deps: DiaryApiDeps, limiter?: RequestLimiter): void {
   const handler: RouteHandler = async ({ req, res, url, params }) => {
     // The client went away: stop the procedures' work and the stream.
     const abort = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) abort.abort();
     });
-    const { request, error } = await toFetchRequest(req, url, abort.signal);
+    const limits = trpcRequestLimits(limiter);
+    // The address's limit comes before the body is read; a refused request's body is never read.
+    const refused = await limits.admitAddress(req);
+    const { request, error } = refused ? refusedRequest(req, url, abort.signal, refused) : await toFetchRequest(req, url, abort.signal);
     const response = await resolveResponse({
+      responseMeta: limits.responseMeta,
       router: appRouter,
       req: request,
       path: params.path ?? "",
       error,
       maxBatchSize: MAX_BATCH_SIZE,
-      createContext: () => Promise.resolve(createContextInner({ ...deps, credentials: credentialsFromRequest(req) })),
+      createContext: () => Promise.resolve(limits.limitContext(createContextInner({ ...deps, credentials: credentialsFromRequest(req) }))),
       onError: ({ error: failure, path }) => {
         // Client mistakes are answered and forgotten; faults are logged in full.
         if (failure.code === "INTERNAL_SERVER_ERROR") {

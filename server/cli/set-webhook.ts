@@ -4,6 +4,9 @@
 // + api/telegram/webhook), TELEGRAM_WEBHOOK_SECRET as `secret_token` (which
 // Telegram then sends in X-Telegram-Bot-Api-Secret-Token) and the update
 // types the bot uses. Then prints getWebhookInfo so the result is visible.
+// Without a secret it registers nothing: anyone who learns the URL could
+// post forged agent replies into users' chats.
+import { randomBytes } from "node:crypto";
 import type { Config } from "../config/env.js";
 import { ALLOWED_UPDATES } from "../telegram/allowed-updates.js";
 import { consoleIo, describeTelegramError, openTelegram, runIfMain, type CliIo } from "./telegram-cli.js";
@@ -18,6 +21,11 @@ export interface SetWebhookOptions {
   argv: readonly string[];
   config?: Config;
   io?: CliIo;
+}
+
+/** A fresh secret in Telegram's alphabet for secret_token (A-Z a-z 0-9 _ -, 1..256): 256 random bits. */
+export function generateWebhookSecret(): string {
+  return randomBytes(32).toString("base64url");
 }
 
 export function defaultWebhookUrl(publicWebappUrl: string): string {
@@ -41,19 +49,23 @@ export async function runSetWebhook({ argv, config, io = consoleIo }: SetWebhook
   }
   const ctx = openTelegram(config, io);
   if (!ctx) return 1;
+  const secret = ctx.config.webhookSecret;
+  if (!secret) {
+    io.err("TELEGRAM_WEBHOOK_SECRET is not set: refusing to register a webhook that anyone who learns its URL could post forged updates to.");
+    io.err("Put this freshly generated secret into .env (or the environment), restart the service, and run this again:");
+    io.out(`TELEGRAM_WEBHOOK_SECRET=${generateWebhookSecret()}`);
+    return 1;
+  }
   const url = positional[0] ?? defaultWebhookUrl(ctx.config.publicWebappUrl);
   try {
     if (!/^https:\/\//i.test(url)) io.err(`Warning: ${url} is not HTTPS; Telegram only delivers webhooks to HTTPS URLs.`);
-    if (!ctx.config.webhookSecret) {
-      io.err("Warning: TELEGRAM_WEBHOOK_SECRET is not set, so anyone who knows the URL can post fake updates. Set it and run this again.");
-    }
     await ctx.api.setWebhook(url, {
-      secret_token: ctx.config.webhookSecret,
+      secret_token: secret,
       allowed_updates: ALLOWED_UPDATES,
       drop_pending_updates: argv.includes("--drop-pending-updates"),
     });
     io.out(`Webhook set: ${url}`);
-    io.out(`secret_token: ${ctx.config.webhookSecret ? "set (TELEGRAM_WEBHOOK_SECRET)" : "none"}`);
+    io.out("secret_token: set (TELEGRAM_WEBHOOK_SECRET)");
     io.out(`allowed_updates: ${ALLOWED_UPDATES.join(", ")}`);
     const info = await ctx.api.getWebhookInfo();
     io.out("getWebhookInfo:");

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { z } from "zod";
+import { applyRateRule, DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, parseRateRule, RATE_LIMIT_VARIABLES, RATE_RULE_FORMAT, type RateLimits } from "./rate-limits.js";
 
 export class ConfigError extends Error {
   constructor(
@@ -52,6 +53,8 @@ const variables = {
   telegramApiRoot: { names: ["TELEGRAM_API_ROOT"], schema: optionalText.transform((v) => v ?? "https://api.telegram.org").pipe(urlText).transform((v) => v.replace(/\/+$/, "")) },
   telegramMode: { names: ["TELEGRAM_MODE"], schema: optionalText.transform((v) => v ?? "webhook").pipe(z.enum(["webhook", "polling", "off"], { error: "must be webhook, polling or off" })) },
   apiKey: { names: ["API_KEY"], schema: optionalText },
+  userHashSecret: { names: ["USER_HASH_SECRET"], schema: optionalText },
+  rateLimitsEnabled: { names: ["RATE_LIMITS"], schema: optionalText.transform((v) => v?.toLowerCase() ?? "on").pipe(z.enum(["on", "off"], { error: "must be on or off" })).transform((v) => v === "on") },
   initDataMaxAgeSeconds: { names: ["INITDATA_MAX_AGE_SECONDS"], schema: optionalText.transform((v) => v ?? "86400").pipe(z.string().regex(/^[1-9]\d*$/, "must be a positive whole number of seconds").transform(Number)) },
   trustProxy: { names: ["TRUST_PROXY"], schema: optionalText.transform((v) => v ?? "false").pipe(z.enum(["true", "false", "1", "0"], { error: "must be true or false" })).transform((v) => v === "true" || v === "1") },
   logLevel: { names: ["LOG_LEVEL"], schema: optionalText.transform((v) => v ?? "info").pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })) },
@@ -79,6 +82,8 @@ export interface Config extends Omit<Parsed, "fcmServiceAccountPath" | "publicWe
   botTokenVariable: string;
   /** which of SERVER_PORT / PORT set the port, for error lines */
   portVariable: string;
+  /** every inbound limit (RATE_LIMIT_* over the defaults; all off with RATE_LIMITS=off) */
+  rateLimits: RateLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -123,6 +128,20 @@ function readServiceAccount(variable: string, file: string, cwd: string): Servic
   };
 }
 
+/** The RATE_LIMIT_* variables over the defaults; RATE_LIMITS=off wins over all of them. */
+function parseRateLimits(env: Env, enabled: boolean): RateLimits {
+  if (!enabled) return NO_RATE_LIMITS;
+  let limits = DEFAULT_RATE_LIMITS;
+  for (const variable of RATE_LIMIT_VARIABLES) {
+    const value = env[variable.name];
+    if (value === undefined || value.trim() === "") continue;
+    const rule = parseRateRule(value);
+    if (rule === undefined) throw new ConfigError(variable.name, `${RATE_RULE_FORMAT} (got ${JSON.stringify(value)})`);
+    limits = applyRateRule(limits, variable, rule);
+  }
+  return limits;
+}
+
 /** Days since 1970-01-01 (UTC): the default cache-busting version for the Mini App URL. */
 export function dayNumber(now = Date.now()): string {
   return String(Math.floor(now / 86_400_000));
@@ -156,6 +175,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     fcmServiceAccount,
     botTokenVariable: spelled.botToken ?? "BOT_TOKEN",
     portVariable: spelled.port ?? "SERVER_PORT",
+    rateLimits: parseRateLimits(env, values.rateLimitsEnabled),
   };
 }
 

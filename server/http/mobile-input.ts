@@ -3,6 +3,7 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { badRequest } from "../errors.js";
+import { markReadInput } from "../support/read-input.js";
 import { describeZodError, parseUserId, userIdSchema } from "../support/validation.js";
 import type { RouteContext } from "./router.js";
 
@@ -19,6 +20,13 @@ const clientMessageId = z
   .string({ error: "client_message_id must be a string" })
   .min(1, "client_message_id must not be empty")
   .max(128, "client_message_id must be at most 128 characters")
+  .nullish()
+  .transform((v) => v ?? null);
+
+// Checked against user_id when USER_HASH_SECRET is set (server/http/user-identity.ts).
+const userHash = z
+  .string({ error: "user_hash must be a string" })
+  .max(128, "user_hash must be at most 128 characters")
   .nullish()
   .transform((v) => v ?? null);
 
@@ -39,13 +47,18 @@ export const sendMessageJson = z.object({
     .nullish()
     .transform((v) => v ?? null),
   client_message_id: clientMessageId,
+  user_hash: userHash,
 });
+
+/** POST /mark_read (SPEC §7): the socket's mark_read input plus the identity hash. */
+export const markReadJson = markReadInput.extend({ user_hash: userHash });
 
 export const registerDeviceJson = z.object({
   user_id: userIdSchema,
   fcm_token: z.string({ error: "fcm_token must be a string" }).trim().min(1, "fcm_token must not be empty").max(4096, "fcm_token is too long"),
   platform: z.string({ error: "platform must be a string" }).max(32, "platform must be at most 32 characters").nullish().transform((v) => v?.trim().toLowerCase() || null),
   device_id: z.string({ error: "device_id must be a string" }).max(256, "device_id must be at most 256 characters").nullish().transform((v) => v?.trim() || null),
+  user_hash: userHash,
 });
 
 /**

@@ -5,15 +5,15 @@ import { pipeline } from "node:stream/promises";
 import { badRequest } from "../errors.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { DeviceService } from "../support/device-service.js";
-import { markReadInput } from "../support/read-input.js";
 import type { SupportService } from "../support/support-service.js";
 import { toWire } from "../support/types.js";
 import { readJson } from "./body.js";
-import { historyLimit, JSON_LIMIT, parse, pathUserId, registerDeviceJson } from "./mobile-input.js";
-import type { LimitedAction, RequestLimiter } from "./rate-limit.js";
+import { historyLimit, JSON_LIMIT, markReadJson, parse, pathUserId, registerDeviceJson } from "./mobile-input.js";
+import type { IpLimitedAction, RequestLimiter } from "./rate-limit.js";
 import { sendJson } from "./respond.js";
 import type { RouteContext, Router } from "./router.js";
 import { sendMessage } from "./send-message-route.js";
+import type { UserIdentity } from "./user-identity.js";
 
 export interface MobileRouteDeps {
   support: SupportService;
@@ -24,10 +24,17 @@ export interface MobileRouteDeps {
   requireApiKey: (req: IncomingMessage) => void;
   /** inbound rate limits per client address and per user */
   limiter: RequestLimiter;
+  /**
+   * the user_hash check (USER_HASH_SECRET); each route runs it before the
+   * per-user limit, so requests that merely name a user cannot spend that
+   * user's budget
+   */
+  identity: UserIdentity;
 }
 
 async function registerDevice(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
   const body = parse(registerDeviceJson, await readJson(ctx.req, JSON_LIMIT));
+  deps.identity.verifyRequest(ctx, body.user_id, body.user_hash);
   await deps.limiter.admitUser("register", body.user_id);
   const count = await deps.devices.register({ userId: body.user_id, token: body.fcm_token, platform: body.platform, deviceId: body.device_id });
   sendJson(ctx.res, 200, { success: true, message: "Устройство зарегистрировано успешно", device_count: count });
@@ -35,6 +42,7 @@ async function registerDevice(ctx: RouteContext, deps: MobileRouteDeps): Promise
 
 async function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
   const userId = pathUserId(ctx);
+  deps.identity.verifyRequest(ctx, userId);
   await deps.limiter.admitUser("read", userId);
   const userName = ctx.url.searchParams.get("user_name");
   if (userName !== null && userName.length > 256) throw badRequest("user_name must be at most 256 characters");
@@ -45,7 +53,8 @@ async function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): Promise
 // Read state (SPEC §7). Counted against the "read" limits: an app marks
 // read about as often as it loads history.
 async function markRead(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
-  const body = parse(markReadInput, await readJson(ctx.req, JSON_LIMIT));
+  const body = parse(markReadJson, await readJson(ctx.req, JSON_LIMIT));
+  deps.identity.verifyRequest(ctx, body.user_id, body.user_hash);
   await deps.limiter.admitUser("read", body.user_id);
   const { unread } = deps.support.markRead({ userId: body.user_id, upToId: body.up_to_id });
   sendJson(ctx.res, 200, { success: true, unread });
@@ -53,6 +62,7 @@ async function markRead(ctx: RouteContext, deps: MobileRouteDeps): Promise<void>
 
 async function unreadCount(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
   const userId = pathUserId(ctx);
+  deps.identity.verifyRequest(ctx, userId);
   await deps.limiter.admitUser("read", userId);
   sendJson(ctx.res, 200, { user_id: userId, unread: deps.support.unreadCount(userId) });
 }
@@ -100,18 +110,19 @@ export function registerMobileRoutes(router: Router, deps: MobileRouteDeps): voi
   // any body is read; everything but /health and /uploads needs the API key
   // when one is set. /health stays unlimited for monitors.
   const limited =
-    (action: LimitedAction, handler: (ctx: RouteContext) => Promise<void> | void) =>
+    (action: IpLimitedAction, handler: (ctx: RouteContext) => Promise<void> | void) =>
     async (ctx: RouteContext): Promise<void> => {
       await deps.limiter.admitIp(action, ctx.req);
       return handler(ctx);
     };
-  const guarded = (action: LimitedAction, handler: (ctx: RouteContext) => Promise<void> | void) =>
+  const guarded = (action: IpLimitedAction, handler: (ctx: RouteContext) => Promise<void> | void) =>
     limited(action, (ctx) => {
       deps.requireApiKey(ctx.req);
       return handler(ctx);
     });
   const checkDevice = async (ctx: RouteContext) => {
     const userId = pathUserId(ctx);
+    deps.identity.verifyRequest(ctx, userId);
     await deps.limiter.admitUser("read", userId);
     sendJson(ctx.res, 200, await deps.devices.status(userId));
   };

@@ -1,28 +1,26 @@
-// Inbound rate limits for the mobile REST API (issue 4, "abuse resistance"):
-// per client IP, checked before a request's body is read, and per user_id,
-// checked as soon as the user is known and before anything is stored.
-// In-memory counters (rate-limiter-flexible): the service is one process.
+// Inbound rate limits (SPEC §2): per client address, checked before a
+// request's body is read; per user, checked as soon as the user is known
+// (and proven, with USER_HASH_SECRET) and before anything is stored; per
+// socket for Socket.IO joins. What the limits are, and how an operator sets
+// them, is server/config/rate-limits.ts. In-memory counters
+// (rate-limiter-flexible): the service is one process.
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { IpLimitedAction, RateLimits, RateRule, SocketLimitedAction, UserLimitedAction } from "../config/rate-limits.js";
 import { AppError } from "../errors.js";
 
-/** What a limit counts: sending messages, reading history/devices, registering devices, fetching photos. */
-export type LimitedAction = "send" | "read" | "register" | "uploads";
-export type UserLimitedAction = Exclude<LimitedAction, "uploads">;
+export type { IpLimitedAction, RateLimits, RateRule, SocketLimitedAction, UserLimitedAction } from "../config/rate-limits.js";
 
-export interface RateRule {
-  /** requests allowed per window */
-  points: number;
-  windowSeconds: number;
-  /** extra requests allowed once the window's are spent, refilled over `burstWindowSeconds` */
-  burstPoints?: number;
-  burstWindowSeconds?: number;
+/** Replacements for some limits (tests, the benchmark); null turns one off. */
+export interface RateLimitOverrides {
+  perUser?: Partial<Record<UserLimitedAction, RateRule | null>>;
+  perIp?: Partial<Record<IpLimitedAction, RateRule | null>>;
+  perSocket?: Partial<Record<SocketLimitedAction, RateRule | null>>;
 }
 
-export interface RateLimits {
-  perUser: Record<UserLimitedAction, RateRule>;
-  perIp: Record<LimitedAction, RateRule>;
+export interface RequestLimiterOptions {
+  limits: RateLimits;
   /**
    * Take the client's address from X-Forwarded-For (its last hop) instead of
    * the socket: only behind a reverse proxy that sets it, since anyone can
@@ -31,32 +29,13 @@ export interface RateLimits {
   trustProxy: boolean;
 }
 
-export interface RateLimitOverrides {
-  perUser?: Partial<Record<UserLimitedAction, RateRule>>;
-  perIp?: Partial<Record<LimitedAction, RateRule>>;
-  trustProxy?: boolean;
+export function withOverrides(limits: RateLimits, overrides: RateLimitOverrides = {}): RateLimits {
+  return {
+    perUser: { ...limits.perUser, ...overrides.perUser },
+    perIp: { ...limits.perIp, ...overrides.perIp },
+    perSocket: { ...limits.perSocket, ...overrides.perSocket },
+  };
 }
-
-// A person typing in a support chat sends a few messages a minute; 30 a
-// minute plus a burst of 10 (refilled over 10 minutes) covers fast typists,
-// photo series and the app's retries. An IP gets ten users' worth, because
-// carriers put many phones behind one NAT address. History is read on every
-// screen open and by polling, so reads are generous; photos are fetched in
-// bulk when a long history with albums is opened (and cached afterwards).
-export const DEFAULT_RATE_LIMITS: RateLimits = {
-  perUser: {
-    send: { points: 30, windowSeconds: 60, burstPoints: 10, burstWindowSeconds: 600 },
-    read: { points: 120, windowSeconds: 60 },
-    register: { points: 20, windowSeconds: 60 },
-  },
-  perIp: {
-    send: { points: 300, windowSeconds: 60 },
-    read: { points: 1200, windowSeconds: 60 },
-    register: { points: 200, windowSeconds: 60 },
-    uploads: { points: 1200, windowSeconds: 60 },
-  },
-  trustProxy: false,
-};
 
 interface Consumer {
   consume(key: string): Promise<RateLimiterRes>;
@@ -69,29 +48,42 @@ function buildLimiter(prefix: string, rule: RateRule): Consumer {
   return new BurstyRateLimiter(main, burst);
 }
 
+function buildAll<A extends string>(scope: string, rules: Record<A, RateRule | null>): Map<A, Consumer> {
+  const built = new Map<A, Consumer>();
+  for (const [action, rule] of Object.entries(rules) as [A, RateRule | null][]) {
+    if (rule) built.set(action, buildLimiter(`${scope}:${action}`, rule));
+  }
+  return built;
+}
+
 export class RequestLimiter {
   readonly limits: RateLimits;
+  readonly trustProxy: boolean;
   private readonly perUser: Map<UserLimitedAction, Consumer>;
-  private readonly perIp: Map<LimitedAction, Consumer>;
+  private readonly perIp: Map<IpLimitedAction, Consumer>;
+  private readonly perSocket: Map<SocketLimitedAction, Consumer>;
 
-  constructor(overrides: RateLimitOverrides = {}) {
-    this.limits = {
-      perUser: { ...DEFAULT_RATE_LIMITS.perUser, ...overrides.perUser },
-      perIp: { ...DEFAULT_RATE_LIMITS.perIp, ...overrides.perIp },
-      trustProxy: overrides.trustProxy ?? DEFAULT_RATE_LIMITS.trustProxy,
-    };
-    this.perUser = new Map(Object.entries(this.limits.perUser).map(([action, rule]) => [action as UserLimitedAction, buildLimiter(`user:${action}`, rule)]));
-    this.perIp = new Map(Object.entries(this.limits.perIp).map(([action, rule]) => [action as LimitedAction, buildLimiter(`ip:${action}`, rule)]));
+  constructor({ limits, trustProxy }: RequestLimiterOptions) {
+    this.limits = limits;
+    this.trustProxy = trustProxy;
+    this.perUser = buildAll("user", limits.perUser);
+    this.perIp = buildAll("ip", limits.perIp);
+    this.perSocket = buildAll("socket", limits.perSocket);
   }
 
   /** Throws TOO_MANY_REQUESTS when the request's client address is over its limit. */
-  async admitIp(action: LimitedAction, req: IncomingMessage): Promise<void> {
-    await admit(this.perIp.get(action), clientIp(req, this.limits.trustProxy), "too many requests from this address; try again later");
+  async admitIp(action: IpLimitedAction, req: IncomingMessage): Promise<void> {
+    await admit(this.perIp.get(action), clientIp(req, this.trustProxy), "too many requests from this address; try again later");
   }
 
   /** Throws TOO_MANY_REQUESTS when the user is over its limit. */
   async admitUser(action: UserLimitedAction, userId: string): Promise<void> {
     await admit(this.perUser.get(action), userId, "too many requests for this user; try again later");
+  }
+
+  /** Throws TOO_MANY_REQUESTS when one Socket.IO connection (by its id) is over its limit. */
+  async admitSocket(action: SocketLimitedAction, socketId: string): Promise<void> {
+    await admit(this.perSocket.get(action), socketId, "too many requests on this connection; try again later");
   }
 }
 

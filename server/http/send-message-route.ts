@@ -18,17 +18,25 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
   const type = mediaType(req);
   let input: { userId: string; userName: string | null; text: string; clientMessageId: string | null; photoUrl: string | null };
   let pending: PendingUpload[] = [];
-  // The per-user limit is taken once per request, as early as the user is
-  // known: for a form that is before its first photo is received.
+  // The sender is proven (USER_HASH_SECRET) and then the per-user limit is
+  // taken, once per request and as early as the user is known: for a form
+  // that is before its first photo is received, so a refused form never
+  // puts a photo on disk.
   let admission: Promise<void> | null = null;
-  // A banned user is refused here too, before a photo of theirs is received.
-  const admitUser = (userId: string) => (admission ??= deps.limiter.admitUser("send", userId).then(() => deps.support.assertMaySend(userId)));
+  const admitUser = (userId: string, hash: string | null | undefined) =>
+    (admission ??= (async () => {
+      deps.identity.verifyRequest(ctx, userId, hash);
+      await deps.limiter.admitUser("send", userId);
+      // A banned user is refused here too, before a photo of theirs is received.
+      await deps.support.assertMaySend(userId);
+    })());
 
   if (type === "multipart/form-data") {
     const form = await readMultipart(req, deps.uploads, {
       beforeFile: async (fields) => {
         const userId = parseUserId(fields.get("user_id"));
-        if (userId.ok) await admitUser(userId.value);
+        if (userId.ok) await admitUser(userId.value, fields.get("user_hash"));
+        else if (deps.identity.enforced) throw badRequest("user_id must come before the photos in the form, so the sender is checked before they are accepted");
       },
     });
     pending = form.photos;
@@ -36,7 +44,7 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
       const fields = Object.fromEntries(form.fields);
       const parsed = parse(sendMessageJson.omit({ photo_url: true }), fields);
       input = { userId: parsed.user_id, userName: parsed.user_name, text: parsed.message, clientMessageId: parsed.client_message_id, photoUrl: null };
-      await admitUser(input.userId);
+      await admitUser(input.userId, parsed.user_hash);
     } catch (error) {
       await deps.uploads.discard(pending);
       throw error;
@@ -44,7 +52,7 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
   } else if (type === "application/json" || type === "") {
     const parsed = parse(sendMessageJson, await readJson(req, JSON_LIMIT));
     input = { userId: parsed.user_id, userName: parsed.user_name, text: parsed.message, clientMessageId: parsed.client_message_id, photoUrl: parsed.photo_url };
-    await admitUser(input.userId);
+    await admitUser(input.userId, parsed.user_hash);
   } else {
     req.resume();
     throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send JSON (application/json) or a form (multipart/form-data)");

@@ -4,6 +4,9 @@
 // (`mark_read`). Rooms are per user id.
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
+import { isAppError } from "../errors.js";
+import type { RequestLimiter } from "../http/rate-limit.js";
+import type { UserIdentity } from "../http/user-identity.js";
 import type { Logger } from "../logger.js";
 import type { ReadState, RealtimePort } from "../ports.js";
 import { toWire, type ChatMessage, type ChatMessageWire } from "../support/types.js";
@@ -47,17 +50,32 @@ export interface RealtimeHubOptions {
   logger: Logger;
   /** when set, the handshake must carry it (auth.token or ?api_key=) */
   authorize?: (credential: string | undefined) => boolean;
+  /** join_chat's user_hash check (USER_HASH_SECRET); none: user ids are taken on trust */
+  identity?: UserIdentity;
+  /** join_chat's limits per client address and per connection */
+  limiter?: RequestLimiter;
 }
 
 const toReadWire = (state: ReadState): ReadWire => ({ user_id: state.userId, up_to_id: state.upToId, unread: state.unread });
 
 const roomOf = (userId: string) => `user:${userId}`;
 
+/** The user_hash an event payload carries (SPEC §2: `{user_id, user_hash}`), if any. */
+function userHashOf(payload: unknown): string | undefined {
+  const hash = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>).user_hash : undefined;
+  return typeof hash === "string" ? hash : undefined;
+}
+
 export class RealtimeHub implements RealtimePort {
   readonly io: RealtimeServer;
   private readMarker: ReadMarker | null = null;
 
-  constructor({ httpServer, logger, authorize }: RealtimeHubOptions) {
+  private readonly identity: UserIdentity | undefined;
+  private readonly limiter: RequestLimiter | undefined;
+
+  constructor({ httpServer, logger, authorize, identity, limiter }: RealtimeHubOptions) {
+    this.identity = identity;
+    this.limiter = limiter;
     this.io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
       // The mobile app is not a browser page of ours; any origin may connect,
       // API_KEY (when set) is what guards the socket.
@@ -107,23 +125,42 @@ export class RealtimeHub implements RealtimePort {
   }
 
   private onConnection(socket: Socket<ClientToServerEvents, ServerToClientEvents>, logger: Logger): void {
-    const handle = (event: "join_chat" | "leave_chat", payload: unknown) => {
-      const raw = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>).user_id : undefined;
-      const parsed = parseUserId(raw);
+    const handle = async (event: "join_chat" | "leave_chat", payload: unknown) => {
+      const fields = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>) : {};
+      if (event === "join_chat") {
+        // Every attempt counts, bad ones too: walking through user ids (or
+        // guessing hashes) is what these limits stop.
+        await this.limiter?.admitIp("join", socket.request);
+        await this.limiter?.admitSocket("join", socket.id);
+      }
+      const parsed = parseUserId(fields.user_id);
       if (!parsed.ok) {
         socket.emit("error", { message: `${event}: ${parsed.error}` });
         return;
       }
       if (event === "join_chat") {
-        void socket.join(roomOf(parsed.value));
+        this.identity?.verify(parsed.value, userHashOf(payload));
+        await socket.join(roomOf(parsed.value));
         socket.emit("joined", { user_id: parsed.value });
       } else {
-        void socket.leave(roomOf(parsed.value));
+        await socket.leave(roomOf(parsed.value));
         socket.emit("left", { user_id: parsed.value });
       }
     };
-    socket.on("join_chat", (payload) => handle("join_chat", payload));
-    socket.on("leave_chat", (payload) => handle("leave_chat", payload));
+    // One event at a time per socket, so a leave sent right after a join is
+    // never overtaken by it while the join waits for its limit.
+    let queue = Promise.resolve();
+    const enqueue = (event: "join_chat" | "leave_chat", payload: unknown) => {
+      queue = queue.then(() =>
+        handle(event, payload).catch((error: unknown) => {
+          if (!isAppError(error)) logger.error({ err: error, event }, "socket event failed");
+          const retry = isAppError(error) && error.details.retryAfterSeconds !== undefined ? ` (retry in ${Math.ceil(error.details.retryAfterSeconds)} s)` : "";
+          socket.emit("error", { message: `${event}: ${isAppError(error) ? error.message : "internal error"}${retry}` });
+        }),
+      );
+    };
+    socket.on("join_chat", (payload) => enqueue("join_chat", payload));
+    socket.on("leave_chat", (payload) => enqueue("leave_chat", payload));
     socket.on("mark_read", (payload, ack) => {
       const answer = typeof ack === "function" ? ack : undefined;
       const fail = (message: string) => {
@@ -133,6 +170,11 @@ export class RealtimeHub implements RealtimePort {
       const input = parseMarkRead(payload);
       if (!input.ok) return fail(input.error);
       let state: ReadState;
+      try {
+        this.identity?.verify(input.value.userId, userHashOf(payload));
+      } catch (error) {
+        return fail(isAppError(error) ? error.message : "user_hash is not valid");
+      }
       try {
         if (!this.readMarker) throw new Error("no read marker is wired into the realtime hub");
         state = this.readMarker.markRead(input.value);

@@ -14,8 +14,9 @@ const HUGE = 1_000_000_000;
 const rule = { points: HUGE, windowSeconds: 60 };
 const burstRule = { ...rule, burstPoints: HUGE, burstWindowSeconds: 600 };
 const rateLimits = {
-  perUser: { send: burstRule, read: rule, register: rule },
-  perIp: { send: rule, read: rule, register: rule, uploads: rule },
+  perUser: { send: burstRule, read: rule, register: rule, diary: rule },
+  perIp: { send: rule, read: rule, register: rule, uploads: rule, diary: rule, join: rule },
+  perSocket: { join: rule },
 };
 
 const service = await startService({ app: { rateLimits } });

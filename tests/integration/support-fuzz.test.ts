@@ -24,8 +24,8 @@ beforeAll(async () => {
     // Raised far out of reach so 429s cannot hide other answers; that the
     // limits fire is checked in support-rate-limits.test.ts.
     rateLimits: {
-      perUser: { send: UNLIMITED, read: UNLIMITED, register: UNLIMITED },
-      perIp: { send: UNLIMITED, read: UNLIMITED, register: UNLIMITED, uploads: UNLIMITED },
+      perUser: { send: UNLIMITED, read: UNLIMITED, register: UNLIMITED, diary: UNLIMITED },
+      perIp: { send: UNLIMITED, read: UNLIMITED, register: UNLIMITED, uploads: UNLIMITED, diary: UNLIMITED },
     },
   });
   port = Number(new URL(t.url).port);

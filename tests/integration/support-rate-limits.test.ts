@@ -113,7 +113,7 @@ describe("per client address", () => {
   test("X-Forwarded-For is ignored unless the service is told it sits behind a proxy", async () => {
     const spoofed = await postJson(`${t.url}/send_message`, { user_id: "spoof", message: "hi" }, { "X-Forwarded-For": "203.0.113.7" });
     expect(spoofed.status).toBe(429);
-    const proxied = await startTestApp({ rateLimits: { trustProxy: true, perIp: { send: { points: 1, windowSeconds: 60 } } } });
+    const proxied = await startTestApp({ env: { TRUST_PROXY: "true", RATE_LIMIT_SEND_PER_IP: "1/60" } });
     try {
       const send = (ip: string) => postJson(`${proxied.url}/send_message`, { user_id: `via-${ip}`, message: "hi" }, { "X-Forwarded-For": `198.51.100.1, ${ip}` });
       expect((await send("203.0.113.7")).status).toBe(200);

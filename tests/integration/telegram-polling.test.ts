@@ -117,6 +117,25 @@ describe("telegram:webhook", () => {
     expect(await runSetWebhook({ argv: [], config: config(), io: down })).toBe(1);
     expect(down.text()).toMatch(/Cannot reach the Telegram Bot API/);
   });
+
+  it("refuses to register without TELEGRAM_WEBHOOK_SECRET and prints a fresh secret Telegram accepts", async () => {
+    const printed: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const io = capture();
+      expect(await runSetWebhook({ argv: [], config: config({ TELEGRAM_WEBHOOK_SECRET: "" }), io })).toBe(1);
+      expect(io.text()).toMatch(/TELEGRAM_WEBHOOK_SECRET is not set: refusing to register/);
+      const line = io.text().split("\n").find((l) => l.startsWith("TELEGRAM_WEBHOOK_SECRET="));
+      const secret = line?.slice("TELEGRAM_WEBHOOK_SECRET=".length) ?? "";
+      // Telegram's secret_token alphabet and length, and long enough not to be guessed.
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{32,256}$/);
+      // The line goes into .env as printed: the service's own config accepts it.
+      expect(parseConfig({ TELEGRAM_WEBHOOK_SECRET: secret }).webhookSecret).toBe(secret);
+      printed.push(secret);
+    }
+    expect(printed[0]).not.toBe(printed[1]);
+    expect(tg.callsTo("setWebhook")).toEqual([]);
+    expect(tg.webhook).toBeNull();
+  });
 });
 
 describe("telegram:group-id", () => {

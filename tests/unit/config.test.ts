@@ -62,6 +62,11 @@ describe("bad values", () => {
     [{ TELEGRAM_WEBHOOK_SECRET: "has spaces in it" }, "TELEGRAM_WEBHOOK_SECRET"],
     [{ TRUST_PROXY: "yes" }, "TRUST_PROXY"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ RATE_LIMITS: "sometimes" }, "RATE_LIMITS"],
+    [{ RATE_LIMIT_SEND_PER_USER: "30" }, "RATE_LIMIT_SEND_PER_USER"],
+    [{ RATE_LIMIT_READ_PER_IP: "0/60" }, "RATE_LIMIT_READ_PER_IP"],
+    [{ RATE_LIMIT_JOIN_PER_SOCKET: "10/0" }, "RATE_LIMIT_JOIN_PER_SOCKET"],
+    [{ RATE_LIMIT_DIARY_PER_USER: "ten/60" }, "RATE_LIMIT_DIARY_PER_USER"],
   ])("%o is refused naming %s", (env, variable) => {
     let caught: unknown;
     try {
@@ -79,4 +84,35 @@ describe("bad values", () => {
     expect(parseConfig({ GROUP_CHAT_ID: "-1001234567890" }, cwd).groupChatId).toBe("-1001234567890");
     expect(parseConfig({ GROUP_CHAT_ID: "@support_team" }, cwd).groupChatId).toBe("@support_team");
   });
+});
+
+// The defaults themselves are held to README.md in documented-config.test.ts.
+describe("rate limits", () => {
+  test("points/seconds or off for each limit; a new send window keeps its burst", () => {
+    const limits = parseConfig({ RATE_LIMIT_SEND_PER_USER: "5/10", RATE_LIMIT_READ_PER_IP: "off", RATE_LIMIT_JOIN_PER_SOCKET: " 3 / 30 ", RATE_LIMIT_DIARY_PER_USER: "OFF" }, cwd).rateLimits;
+    expect(limits.perUser.send).toEqual({ points: 5, windowSeconds: 10, burstPoints: 10, burstWindowSeconds: 600 });
+    expect(limits.perIp.read).toBeNull();
+    expect(limits.perSocket.join).toEqual({ points: 3, windowSeconds: 30 });
+    expect(limits.perUser.diary).toBeNull();
+    expect(limits.perIp.send).toEqual({ points: 300, windowSeconds: 60 });
+  });
+
+  test("the send burst is set or turned off on its own", () => {
+    expect(parseConfig({ RATE_LIMIT_SEND_BURST_PER_USER: "off" }, cwd).rateLimits.perUser.send).toEqual({ points: 30, windowSeconds: 60 });
+    expect(parseConfig({ RATE_LIMIT_SEND_BURST_PER_USER: "50/3600" }, cwd).rateLimits.perUser.send).toEqual({ points: 30, windowSeconds: 60, burstPoints: 50, burstWindowSeconds: 3600 });
+    expect(parseConfig({ RATE_LIMIT_SEND_PER_USER: "off", RATE_LIMIT_SEND_BURST_PER_USER: "50/3600" }, cwd).rateLimits.perUser.send).toBeNull();
+  });
+
+  test("RATE_LIMITS=off turns every limit off, whatever the others say", () => {
+    const limits = parseConfig({ RATE_LIMITS: "off", RATE_LIMIT_SEND_PER_USER: "1/60" }, cwd).rateLimits;
+    const all = [...Object.values(limits.perUser), ...Object.values(limits.perIp), ...Object.values(limits.perSocket)];
+    expect(all.length).toBeGreaterThan(10);
+    expect(all.every((rule) => rule === null)).toBe(true);
+    expect(parseConfig({ RATE_LIMITS: "on" }, cwd).rateLimits.perUser.send).not.toBeNull();
+  });
+});
+
+test("USER_HASH_SECRET is optional and read as given", () => {
+  expect(parseConfig({}, cwd).userHashSecret).toBeUndefined();
+  expect(parseConfig({ USER_HASH_SECRET: " s3cret-value " }, cwd).userHashSecret).toBe("s3cret-value");
 });
