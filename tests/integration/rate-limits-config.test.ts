@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Socket } from "socket.io-client";
 import type { AppRouter } from "../../server/api/root.js";
 import { postJson, requestJson } from "../fixtures/http.js";
-import { connectSocket, joinAnswer } from "../fixtures/socket-join.js";
+import { connectSocket, joinAnswer } from "../fixtures/socket.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 import { BOT_TOKEN, initDataFor, makeUser } from "./diary-setup.js";
 

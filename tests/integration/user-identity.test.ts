@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makePng, makePngOfSize } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
-import { connectSocket, joinAnswer } from "../fixtures/socket-join.js";
+import { connectSocket, joinAnswer } from "../fixtures/socket.js";
 import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const SECRET = "identity-secret-for-tests-0123456789";
@@ -122,6 +122,32 @@ describe("with USER_HASH_SECRET", () => {
       await postJson(`${t.url}/send_message`, { user_id: user, message: "своим", user_hash: hashOf(user) });
       await expect.poll(() => events.length).toBe(1);
       expect(events[0]).toMatchObject({ user_id: user, message: "своим", direction: "user" });
+    } finally {
+      socket.close();
+    }
+  });
+
+  test("read state (POST /mark_read, GET /unread_count, socket mark_read): nobody else reads or clears a user's badge", async () => {
+    const user = newUser();
+    await history(user); // the greeting: a support message to read
+    const greeting = (await history(user)).body.messages.at(-1) as unknown as { id: number };
+    const mark = (extra: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      postJson(`${t.url}/mark_read`, { user_id: user, up_to_id: greeting.id, ...extra }, headers);
+    expect((await mark({})).status).toBe(401);
+    expect((await mark({ user_hash: hashOf("intruder") })).status).toBe(401);
+    expect((await requestJson(`${t.url}/unread_count/${user}`)).status).toBe(401);
+    expect((await requestJson(`${t.url}/unread_count/${user}?user_hash=${hashOf("intruder")}`)).status).toBe(401);
+
+    expect((await mark({ user_hash: hashOf(user) })).body).toEqual({ success: true, unread: 0 });
+    expect((await mark({}, { "X-User-Hash": hashOf(user) })).status).toBe(200);
+    expect((await requestJson(`${t.url}/unread_count/${user}`, { headers: { "X-User-Hash": hashOf(user) } })).body).toEqual({ user_id: user, unread: 0 });
+
+    const socket = await connectSocket(t.url);
+    try {
+      const ack = (payload: Record<string, unknown>) => socket.timeout(3000).emitWithAck("mark_read", payload) as Promise<Record<string, unknown>>;
+      expect(await ack({ user_id: user, up_to_id: greeting.id })).toEqual({ success: false, error: expect.stringMatching(/user_hash is required/) });
+      expect(await ack({ user_id: user, up_to_id: greeting.id, user_hash: hashOf("intruder") })).toEqual({ success: false, error: "user_hash does not match user_id" });
+      expect(await ack({ user_id: user, up_to_id: greeting.id, user_hash: hashOf(user) })).toEqual({ success: true, unread: 0 });
     } finally {
       socket.close();
     }
