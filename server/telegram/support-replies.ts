@@ -12,6 +12,7 @@
 import { Composer, type Context } from "grammy";
 import type { Message, PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
+import { MAX_AGENT_PHOTO_BYTES } from "../storage/uploads.js";
 import type { SupportReplyInput } from "../support/support-service.js";
 
 export type { SupportReplyInput } from "../support/support-service.js";
@@ -26,7 +27,7 @@ export interface SupportRepliesDeps {
   logger: Logger;
   /** Bot API root the photo is downloaded from; default: the bot's own client apiRoot */
   apiRoot?: string;
-  /** default 20 MB: the most the Bot API's getFile serves anyway */
+  /** default MAX_AGENT_PHOTO_BYTES (20 MB): the most the Bot API's getFile serves, and what the store keeps */
   maxPhotoBytes?: number;
   /** default 20 s for one photo download */
   downloadTimeoutMs?: number;
@@ -77,7 +78,7 @@ async function download(url: string, maxBytes: number, timeoutMs: number): Promi
 }
 
 export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context> {
-  const maxBytes = deps.maxPhotoBytes ?? 20 * 1024 * 1024;
+  const maxBytes = deps.maxPhotoBytes ?? MAX_AGENT_PHOTO_BYTES;
   const timeoutMs = deps.downloadTimeoutMs ?? 20_000;
   const composer = new Composer<Context>();
 
