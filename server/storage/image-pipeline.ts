@@ -111,12 +111,15 @@ export function decoder(input: string, options: { animated?: boolean; autoOrient
 function encode(image: Sharp, format: ImageFormat): Sharp {
   switch (format) {
     // Phones write JPEG at about 90–95; 90 keeps the re-encoding invisible.
+    // Without the optimised Huffman pass a 12 MP photo takes about a third
+    // less CPU (measured: ~330 against ~520 ms) for a file ~4 % larger.
     case "jpeg":
-      return image.jpeg({ quality: 90 });
+      return image.jpeg({ quality: 90, optimiseCoding: false });
     case "png":
       return image.png();
+    // libwebp's effort 2 instead of 4: ~2.1 against ~3.3 s of CPU for 12 MP, ~2 % larger.
     case "webp":
-      return image.webp({ quality: 90 });
+      return image.webp({ quality: 90, effort: 2 });
     case "gif":
       // reuse: keep the GIF's own palette rather than quantising again.
       return image.gif({ reuse: true });
