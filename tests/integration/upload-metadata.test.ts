@@ -16,28 +16,23 @@ import {
   type PhotoFormat,
 } from "../fixtures/images.js";
 import { photoForm, requestJson } from "../fixtures/http.js";
-import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startGroupApp, type GroupApp } from "../fixtures/group-app.js";
+import type { TelegramStandIn } from "../fixtures/telegram-stand-in.js";
+import type { TestApp } from "../fixtures/test-app.js";
 import type { SendAnswer } from "../fixtures/wire.js";
 
 const GROUP = -1001234500001;
+let g: GroupApp;
 let tg: TelegramStandIn;
 let t: TestApp;
 let seq = 0;
 const uniqueUser = () => `meta-${Date.now()}-${++seq}`;
 
 beforeAll(async () => {
-  tg = await startTelegramStandIn();
-  t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot },
-    botInfo: tg.botInfo,
-    pacerLimits: { perGroup: 1000, perGroupWindowMs: 60_000, overall: 1000, overallWindowMs: 1000 },
-  });
+  g = await startGroupApp(GROUP);
+  ({ tg, t } = g);
 });
-afterAll(async () => {
-  await t.close();
-  await tg.close();
-});
+afterAll(() => g.close());
 
 async function upload(bytes: Buffer, name: string, user = uniqueUser()) {
   return requestJson<SendAnswer>(`${t.url}/send_message`, { method: "POST", body: photoForm({ user_id: user, message: "где я" }, [{ bytes, name }]) });
