@@ -7,8 +7,9 @@
 // The format is taken from the bytes (libvips' loaders sniff the content),
 // never from the name. Only the header is read before the pixel cap is
 // checked, so a small file that claims huge dimensions costs nothing.
+import { writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import sharp, { type Metadata, type Sharp } from "sharp";
+import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
 import { AppError } from "../errors.js";
 
 // Each upload is a different file: libvips' operation cache would only hold memory.
@@ -90,12 +91,16 @@ export function writeCleanImage(input: string, output: string, info: ImageInfo, 
   const animated = info.pages > 1;
   return inSlot(async () => {
     const image = decoder(input, { animated, autoOrient: !animated }).keepIccProfile();
+    let encoded: { data: Buffer; info: OutputInfo };
     try {
-      const out = await encode(image, info.format).toFile(output);
-      return { width: out.width, height: out.pageHeight ?? out.height, size: out.size };
+      encoded = await encode(image, info.format).toBuffer({ resolveWithObject: true });
     } catch {
+      // Only the decoding can fail here (the header was read already): the photo's fault, not ours.
       throw damaged(name, info.format);
     }
+    // Written apart, so a failing disk is a server error and never blamed on the photo.
+    await writeFile(output, encoded.data, { flag: "wx" });
+    return { width: encoded.info.width, height: encoded.info.pageHeight ?? encoded.info.height, size: encoded.data.length };
   });
 }
 

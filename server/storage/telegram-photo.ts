@@ -9,6 +9,7 @@
 // the app keeps the full photo: Telegram shows photos at most 2560 pixels
 // on the long side anyway, so the copy loses nothing the group would see,
 // and the user's own photo keeps every pixel and every frame.
+import { writeFile } from "node:fs/promises";
 import { decoder, inSlot, type ImageFormat, type WrittenImage } from "./image-pipeline.js";
 
 export const TELEGRAM_PHOTO = {
@@ -61,8 +62,10 @@ export function writeTelegramCopy(input: string, output: string, photo: StoredPh
       })
       .flatten({ background: white });
     for (const quality of COPY_QUALITIES) {
-      const out = await image.clone().jpeg({ quality }).toFile(output);
-      if (out.size <= TELEGRAM_PHOTO.maxBytes) return { width: out.width, height: out.height, size: out.size };
+      const { data, info } = await image.clone().jpeg({ quality }).toBuffer({ resolveWithObject: true });
+      if (data.length > TELEGRAM_PHOTO.maxBytes) continue;
+      await writeFile(output, data, { flag: "wx" });
+      return { width: info.width, height: info.height, size: data.length };
     }
     throw new Error(`the copy of ${input} for Telegram stays over ${TELEGRAM_PHOTO.maxBytes} bytes`);
   });
