@@ -168,15 +168,20 @@ describe("POST /send_message (multipart)", () => {
 
   test("takes a photo of exactly 10 MB and refuses one byte more", async () => {
     const limit = 10 * 1024 * 1024;
+    // Both made first: building 10 MB (CRC in JS) between the requests can keep
+    // the loop busy past the server's keep-alive timeout on a loaded machine, and
+    // the second request would then go out on a socket the server just closed.
+    const exact = makePngOfSize(limit);
+    const oneMore = makePngOfSize(limit + 1);
     const ok = await requestJson<SendAnswer>(`${t.url}/send_message`, {
       method: "POST",
-      body: photoForm({ user_id: uniqueUser(), message: "big" }, [{ bytes: makePngOfSize(limit), name: "big.png" }]),
+      body: photoForm({ user_id: uniqueUser(), message: "big" }, [{ bytes: exact, name: "big.png" }]),
     });
     expect(ok.status).toBe(200);
     const before = storedUploads().length;
     const tooBig = await requestJson<SendAnswer>(`${t.url}/send_message`, {
       method: "POST",
-      body: photoForm({ user_id: uniqueUser(), message: "bigger" }, [{ bytes: makePngOfSize(limit + 1), name: "bigger.png" }]),
+      body: photoForm({ user_id: uniqueUser(), message: "bigger" }, [{ bytes: oneMore, name: "bigger.png" }]),
     });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error).toMatch(/larger than 10 MB/);
