@@ -46,7 +46,7 @@ export interface PushPort {
 export interface OutgoingPhoto {
   /** where the mobile app sees it, e.g. "/uploads/ab12….jpg" or an external URL */
   url: string;
-  /** set for photos this service stored: uploaded to Telegram as a file */
+  /** set for photos this service stored: the file uploaded to Telegram (the stored photo, or a copy of it within sendPhoto's limits) */
   localPath?: string;
 }
 

@@ -3,6 +3,7 @@
 // answer waits briefly for the first attempt.
 import { AppError, badRequest, isAppError } from "../errors.js";
 import type { OutgoingPhoto } from "../ports.js";
+import type { ImageInfo } from "../storage/image-pipeline.js";
 import type { PendingUpload, StoredUpload } from "../storage/uploads.js";
 import { parseUserId } from "../support/validation.js";
 import { mediaType, readJson } from "./body.js";
@@ -69,28 +70,29 @@ export async function sendMessage(ctx: RouteContext, deps: MobileRouteDeps): Pro
       sendJson(res, 200, replayed);
       return;
     }
-    const types = await Promise.all(pending.map((p) => deps.uploads.sniff(p)));
-    // One at a time: keeping a photo reads it whole to strip its metadata, and ten at once would hold 100 MB.
+    // Headers first (nothing decoded): a wrong or oversized photo anywhere in the form is refused before any is processed.
+    const infos = await Promise.all(pending.map((p) => deps.uploads.inspect(p)));
+    // One at a time: each is decoded and written anew, and ten at once would hold ten decoded photos.
     const kept: StoredUpload[] = [];
     try {
-      for (const [i, p] of pending.entries()) kept.push(await deps.uploads.keep(p, types[i] as { mime: string; ext: string }));
+      for (const [i, p] of pending.entries()) kept.push(await deps.uploads.keep(p, infos[i] as ImageInfo, { forTelegram: true }));
     } catch (error) {
-      await deps.uploads.removeFiles(kept.map((k) => k.path));
+      await deps.uploads.remove(kept);
       throw error;
     }
     pending = [];
-    const photos: OutgoingPhoto[] = kept.map((k) => ({ url: k.url, localPath: k.path }));
+    const photos: OutgoingPhoto[] = kept.map((k) => ({ url: k.url, localPath: k.telegramPath ?? k.path }));
     if (input.photoUrl) photos.push({ url: input.photoUrl });
     let sent;
     try {
       sent = await deps.support.sendUserMessage({ ...input, photos });
     } catch (error) {
       // Refused before anything was stored (a ban that landed meanwhile): keep no photo of it.
-      if (isAppError(error) && error.code === "FORBIDDEN") await deps.uploads.removeFiles(kept.map((k) => k.path));
+      if (isAppError(error) && error.code === "FORBIDDEN") await deps.uploads.remove(kept);
       throw error;
     }
     const { answer, duplicate } = sent;
-    if (duplicate) await deps.uploads.removeFiles(kept.map((k) => k.path));
+    if (duplicate) await deps.uploads.remove(kept);
     sendJson(res, 200, answer);
   } finally {
     if (pending.length > 0) await deps.uploads.discard(pending);

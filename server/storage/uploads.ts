@@ -1,29 +1,23 @@
-// Stored photos: checked by content (never by name or declared type), kept
-// under random names, served back only by those names.
+// Stored photos: checked by content (never by name or declared type),
+// cleaned (see image-pipeline.ts), kept under random names, served back
+// only by those names.
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync } from "node:fs";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fileTypeFromBuffer } from "file-type";
 import { AppError } from "../errors.js";
-import { stripLocationMetadata } from "./strip-metadata.js";
+import { FORMATS, inspectImage, photoLabel, writeCleanImage, type ImageInfo } from "./image-pipeline.js";
+import { fitsTelegramPhoto, writeTelegramCopy } from "./telegram-photo.js";
 
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+/** The largest file the Bot API's getFile serves (https://core.telegram.org/bots/api#getfile): an agent's photo is fetched and kept up to this. */
+export const MAX_AGENT_PHOTO_BYTES = 20 * 1024 * 1024;
 
-/** The image types the service keeps, by what their bytes say they are. */
-const ALLOWED = new Map([
-  ["image/jpeg", "jpg"],
-  ["image/png", "png"],
-  ["image/webp", "webp"],
-  ["image/gif", "gif"],
-]);
-const CONTENT_TYPE_OF_EXT = new Map([...ALLOWED].map(([mime, ext]) => [ext, mime]));
+const CONTENT_TYPE_OF_EXT = new Map(Object.values(FORMATS).map((f) => [f.ext, f.contentType]));
 
 const STORED_NAME = /^[A-Za-z0-9_-]{22}\.(jpg|png|webp|gif)$/;
-// file-type needs at most this many leading bytes to recognise these formats.
-const SNIFF_BYTES = 4100;
 
 export interface StoredUpload {
   filename: string;
@@ -33,23 +27,28 @@ export interface StoredUpload {
   path: string;
   contentType: string;
   size: number;
+  /** the file to upload to Telegram's sendPhoto: `path` itself, or a copy within its limits (only when kept `forTelegram`) */
+  telegramPath?: string;
 }
 
 /** A file received but not yet kept: accepted by `keep`, or thrown away. */
 export interface PendingUpload {
   tempPath: string;
   size: number;
-  head: Buffer;
   /** the client's name for it, only for error messages */
   clientName: string;
 }
 
 export class UploadStore {
   private readonly incomingDir: string;
+  /** copies made for Telegram: never served, so outside the served names */
+  private readonly telegramDir: string;
 
   constructor(readonly dir: string) {
     this.incomingDir = path.join(dir, ".incoming");
+    this.telegramDir = path.join(dir, ".telegram");
     mkdirSync(this.incomingDir, { recursive: true });
+    mkdirSync(this.telegramDir, { recursive: true });
   }
 
   /**
@@ -59,15 +58,9 @@ export class UploadStore {
    */
   async receive(source: Readable, clientName: string, truncated: () => boolean, maxBytes = MAX_PHOTO_BYTES): Promise<PendingUpload> {
     const tempPath = path.join(this.incomingDir, `${randomName()}.part`);
-    const headChunks: Buffer[] = [];
-    let headSize = 0;
     let size = 0;
     source.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (headSize < SNIFF_BYTES) {
-        headChunks.push(chunk);
-        headSize += chunk.length;
-      }
     });
     const sink = createWriteStream(tempPath);
     try {
@@ -81,69 +74,79 @@ export class UploadStore {
     }
     if (truncated() || size > maxBytes) {
       await rm(tempPath, { force: true });
-      throw new AppError("PAYLOAD_TOO_LARGE", `photo ${describe(clientName)} is larger than ${maxBytes / (1024 * 1024)} MB`);
+      throw new AppError("PAYLOAD_TOO_LARGE", `photo ${photoLabel(clientName)} is larger than ${maxBytes / (1024 * 1024)} MB`);
     }
-    return { tempPath, size, head: Buffer.concat(headChunks).subarray(0, SNIFF_BYTES), clientName };
+    return { tempPath, size, clientName };
   }
 
-  /** What a pending file really is, or an error naming it when it is not an allowed image. */
-  async sniff(pending: PendingUpload): Promise<{ mime: string; ext: string }> {
-    if (pending.size === 0) throw new AppError("BAD_REQUEST", `photo ${describe(pending.clientName)} is empty`);
-    const type = await fileTypeFromBuffer(pending.head);
-    const ext = type ? ALLOWED.get(type.mime) : undefined;
-    if (!type || !ext) {
-      throw new AppError(
-        "UNSUPPORTED_MEDIA_TYPE",
-        `photo ${describe(pending.clientName)} is not a JPEG, PNG, WebP or GIF image${type ? ` (it is ${type.mime})` : ""}`,
-      );
-    }
-    return { mime: type.mime, ext };
+  /** What a pending file is, from its header; an error naming it when it is not a photo the service takes (cheap: nothing is decoded). */
+  async inspect(pending: PendingUpload): Promise<ImageInfo> {
+    if (pending.size === 0) throw new AppError("BAD_REQUEST", `photo ${photoLabel(pending.clientName)} is empty`);
+    return inspectImage(pending.tempPath, pending.clientName);
   }
 
   /**
-   * Moves a checked file to its permanent random name, without its location
-   * metadata: what is stored, served and sent to Telegram is the stripped file.
+   * Decodes a pending file and keeps it under a random name, upright and
+   * without metadata: what is stored and served is the cleaned file. With
+   * `forTelegram`, also says which file the group gets (see telegram-photo.ts).
+   * The pending file is gone afterwards, kept or not.
    */
-  async keep(pending: PendingUpload, type: { mime: string; ext: string }): Promise<StoredUpload> {
-    const filename = `${randomName()}.${type.ext}`;
+  async keep(pending: PendingUpload, info: ImageInfo, options: { forTelegram?: boolean } = {}): Promise<StoredUpload> {
+    const base = randomName();
+    const { ext, contentType } = FORMATS[info.format];
+    const filename = `${base}.${ext}`;
     const finalPath = path.join(this.dir, filename);
-    let size = pending.size;
-    if (type.mime === "image/gif") await rename(pending.tempPath, finalPath);
-    else {
-      const original = await readFile(pending.tempPath);
-      const stripped = stripLocationMetadata(original, type.mime);
-      if (stripped === original) await rename(pending.tempPath, finalPath);
-      else {
-        await writeFile(finalPath, stripped, { flag: "wx" });
-        await rm(pending.tempPath, { force: true });
-        size = stripped.length;
-      }
+    // Written beside the pending file and moved into place whole, so a
+    // crash never leaves half a photo under a served name.
+    const cleanPath = `${pending.tempPath}.clean`;
+    let written;
+    try {
+      written = await writeCleanImage(pending.tempPath, cleanPath, info, pending.clientName);
+      await rename(cleanPath, finalPath);
+    } finally {
+      await this.removeFiles([cleanPath, pending.tempPath]);
     }
-    return { filename, url: `/uploads/${filename}`, path: finalPath, contentType: type.mime, size };
+    const stored: StoredUpload = { filename, url: `/uploads/${filename}`, path: finalPath, contentType, size: written.size };
+    if (!options.forTelegram) return stored;
+    const photo = { ...written, format: info.format, pages: info.pages };
+    if (fitsTelegramPhoto(photo)) return { ...stored, telegramPath: finalPath };
+    const copyPath = path.join(this.telegramDir, `${base}.jpg`);
+    const copyTemp = `${pending.tempPath}.telegram`;
+    try {
+      await writeTelegramCopy(finalPath, copyTemp, photo);
+      await rename(copyTemp, copyPath);
+    } catch (error) {
+      await this.removeFiles([copyTemp, finalPath]);
+      throw error;
+    }
+    return { ...stored, telegramPath: copyPath };
+  }
+
+  /** Removes kept photos (and the copies made for Telegram). */
+  async remove(stored: readonly StoredUpload[]): Promise<void> {
+    await this.removeFiles(stored.flatMap((s) => (s.telegramPath && s.telegramPath !== s.path ? [s.path, s.telegramPath] : [s.path])));
   }
 
   async discard(pending: readonly PendingUpload[]): Promise<void> {
     await this.removeFiles(pending.map((p) => p.tempPath));
   }
 
-  async removeFiles(paths: readonly string[]): Promise<void> {
+  private async removeFiles(paths: readonly string[]): Promise<void> {
     await Promise.all(paths.map((p) => rm(p, { force: true })));
   }
 
-  /** Stores bytes already in memory (a photo fetched from Telegram). */
+  /** Stores bytes already in memory (a photo fetched from Telegram), through the same checks and cleaning as an upload. */
   async saveBuffer(bytes: Buffer, clientName: string): Promise<StoredUpload> {
-    if (bytes.length > MAX_PHOTO_BYTES * 2) throw new AppError("PAYLOAD_TOO_LARGE", `photo ${describe(clientName)} is too large`);
-    const pending: PendingUpload = {
-      tempPath: path.join(this.incomingDir, `${randomName()}.part`),
-      size: bytes.length,
-      head: bytes.subarray(0, SNIFF_BYTES),
-      clientName,
-    };
-    const type = await this.sniff(pending);
-    await pipeline(async function* () {
-      yield bytes;
-    }, createWriteStream(pending.tempPath));
-    return this.keep(pending, type);
+    if (bytes.length > MAX_AGENT_PHOTO_BYTES) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `photo ${photoLabel(clientName)} is larger than ${MAX_AGENT_PHOTO_BYTES / (1024 * 1024)} MB`);
+    }
+    const pending: PendingUpload = { tempPath: path.join(this.incomingDir, `${randomName()}.part`), size: bytes.length, clientName };
+    await writeFile(pending.tempPath, bytes, { flag: "wx" });
+    try {
+      return await this.keep(pending, await this.inspect(pending));
+    } finally {
+      await rm(pending.tempPath, { force: true });
+    }
   }
 
   /** A stored file by its public name; null for any other name (no traversal). */
@@ -175,8 +178,4 @@ export class UploadStore {
 function randomName(): string {
   // 128 bits: unguessable, so a photo's URL is its only key.
   return randomBytes(16).toString("base64url");
-}
-
-function describe(name: string): string {
-  return name ? `"${name.slice(0, 80)}"` : "(unnamed)";
 }

@@ -13,6 +13,7 @@
 import { Composer, GrammyError, type Context } from "grammy";
 import type { PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
+import { MAX_AGENT_PHOTO_BYTES } from "../storage/uploads.js";
 import type { SupportReplyInput } from "../support/support-service.js";
 import { agentText, isCommandOrNote, isFromPerson, type SupportGroupTest } from "./group-messages.js";
 
@@ -30,7 +31,7 @@ export interface SupportRepliesDeps {
   logger: Logger;
   /** Bot API root the photo is downloaded from; default: the bot's own client apiRoot */
   apiRoot?: string;
-  /** default 20 MB: the most the Bot API's getFile serves anyway */
+  /** default MAX_AGENT_PHOTO_BYTES (20 MB): the most the Bot API's getFile serves, and what the store keeps */
   maxPhotoBytes?: number;
   /** default 20 s for one photo download */
   downloadTimeoutMs?: number;
@@ -104,7 +105,7 @@ async function download(url: string, maxBytes: number, timeoutMs: number): Promi
 }
 
 export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context> {
-  const maxBytes = deps.maxPhotoBytes ?? 20 * 1024 * 1024;
+  const maxBytes = deps.maxPhotoBytes ?? MAX_AGENT_PHOTO_BYTES;
   const timeoutMs = deps.downloadTimeoutMs ?? 20_000;
   const composer = new Composer<Context>();
 

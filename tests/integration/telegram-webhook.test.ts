@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Bot } from "grammy";
+import sharp from "sharp";
 import type { Update } from "grammy/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../server/db/database.js";
@@ -16,11 +17,13 @@ import { UploadStore } from "../../server/storage/uploads.js";
 import { supportGroupTest } from "../../server/telegram/group-messages.js";
 import { createSupportReplies, type SupportReplyInput } from "../../server/telegram/support-replies.js";
 import { createWebhookHandler, handleTelegramHealth } from "../../server/telegram/webhook.js";
+import { carriesLocation, leftRedRightBlue, photoWithLocation } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 
 const GROUP = -1009876543210;
 const SECRET = "hook-Secret_123";
-const JPEG = Buffer.concat([Buffer.from("ffd8ffe000104a4649460001", "hex"), Buffer.alloc(2048, 3), Buffer.from("ffd9", "hex")]);
+// An agent's phone photo: taken sideways (Orientation 6), with its location in Exif, XMP, IPTC and a comment.
+const JPEG = await photoWithLocation("jpeg", { width: 60, height: 40, orientation: 6, pixels: leftRedRightBlue(60, 40) });
 const migrationsDir = path.resolve(import.meta.dirname, "../../prisma/migrations");
 const logger = createLogger({ level: "silent", secrets: [] });
 
@@ -173,7 +176,7 @@ describe("POST /api/telegram/webhook", () => {
     expect(h.replies).toEqual([]);
   });
 
-  it("keeps a photo reply's largest size in uploads, with the caption as text", async () => {
+  it("keeps a photo reply's largest size in uploads, upright and without its location, with the caption as text", async () => {
     const posted = await postedFor("user-5");
     const update = h.tg.updates.groupPhoto({ chatId: GROUP, bytes: JPEG, caption: "see attached", replyTo: posted });
     expect((await post(update)).status).toBe(200);
@@ -181,7 +184,12 @@ describe("POST /api/telegram/webhook", () => {
     expect(reply).toMatchObject({ userId: "user-5", text: "see attached" });
     expect(reply?.photoUrls).toHaveLength(1);
     const stored = readFileSync(path.join(h.dir, "uploads", (reply?.photoUrls[0] ?? "").replace("/uploads/", "")));
-    expect(stored.equals(JPEG)).toBe(true);
+    // The same cleaning as the app's uploads: no location, the orientation applied to the pixels.
+    expect(carriesLocation(JPEG).length).toBeGreaterThan(0);
+    expect(carriesLocation(stored)).toEqual([]);
+    const meta = await sharp(stored).metadata();
+    expect(meta).toMatchObject({ format: "jpeg", width: 40, height: 60 });
+    expect(meta.orientation ?? 1).toBe(1);
     const largest = update.message?.photo?.at(-1);
     expect(h.tg.callsTo("getFile").map((c) => c.params.file_id)).toEqual([largest?.file_id]);
     expect(h.tg.downloads).toHaveLength(1);
