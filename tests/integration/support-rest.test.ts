@@ -27,6 +27,13 @@ function getOnNewConnection<T>(url: string): Promise<{ status: number; body: T }
 let t: TestApp;
 let seq = 0;
 const uniqueUser = () => `user-${Date.now()}-${++seq}`;
+// Made when the file loads, before any request: building 10 MB (CRC in JS)
+// blocks this process's event loop for seconds on a loaded machine. Done
+// between requests, it keeps the client from seeing the server close an
+// idle keep-alive socket (Node's 5 s keepAliveTimeout), and the next POST
+// goes out on that dead socket: ECONNRESET, a failure of the test, not of
+// the service.
+const tenMegabytePngs = { exact: makePngOfSize(10 * 1024 * 1024), oneMore: makePngOfSize(10 * 1024 * 1024 + 1) };
 const storedUploads = () => readdirSync(path.join(t.dir, "uploads")).filter((f) => !f.startsWith("."));
 
 beforeAll(async () => {
@@ -181,12 +188,7 @@ describe("POST /send_message (multipart)", () => {
   });
 
   test("takes a photo of exactly 10 MB and refuses one byte more", async () => {
-    const limit = 10 * 1024 * 1024;
-    // Both made first: building 10 MB (CRC in JS) between the requests can keep
-    // the loop busy past the server's keep-alive timeout on a loaded machine, and
-    // the second request would then go out on a socket the server just closed.
-    const exact = makePngOfSize(limit);
-    const oneMore = makePngOfSize(limit + 1);
+    const { exact, oneMore } = tenMegabytePngs;
     const ok = await requestJson<SendAnswer>(`${t.url}/send_message`, {
       method: "POST",
       body: photoForm({ user_id: uniqueUser(), message: "big" }, [{ bytes: exact, name: "big.png" }]),
