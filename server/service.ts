@@ -4,11 +4,13 @@
 // the benchmark starts the same service with its own options.
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import type { Duplex } from "node:stream";
 import nextModule from "next";
 import type { NextServer, NextServerOptions } from "next/dist/server/next.js";
 import { createApp, secretsOf, type App, type AppOptions } from "./app.js";
 import { loadConfig } from "./config/env.js";
+import { pageHeadersForBuild, pageHeadersForDev, withPageHeaders } from "./http/page-headers.js";
 import { createLogger } from "./logger.js";
 import { findProjectRoot } from "./project-root.js";
 
@@ -40,7 +42,8 @@ export async function startService({ dev = false, app: appOptions = {} }: Servic
 
   const pages = createNextServer({ dev, dir: projectRoot, hostname: config.host, port: config.port, customServer: true, quiet: !dev });
   await pages.prepare();
-  const handlePage = pages.getRequestHandler();
+  // Every page Next answers carries the security headers (why here: http/page-headers.ts).
+  const handlePage = withPageHeaders(pages.getRequestHandler(), dev ? pageHeadersForDev() : pageHeadersForBuild(path.join(projectRoot, ".next")));
   const app = await createApp({ ...appOptions, config, logger, projectRoot, pages: (req, res) => handlePage(req, res) });
 
   if (dev) {

@@ -1,7 +1,8 @@
 "use client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
-import { errorCode, makeTrpcClient, primeNotes, TRPCProvider, type Credentials } from "../_lib/trpc";
+import type { Credentials } from "../_lib/credentials";
+import { errorCode, makeTrpcClient, primeNotes, TRPCProvider } from "../_lib/trpc";
 
 /** Answers that another try cannot change. */
 const FINAL = new Set(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "BAD_REQUEST"]);
@@ -24,7 +25,8 @@ function makeQueryClient() {
 export function ApiProvider({ credentials, children }: { credentials: Credentials; children: ReactNode }) {
   const [{ queryClient, trpcClient }] = useState(() => {
     const clients = { queryClient: makeQueryClient(), trpcClient: makeTrpcClient(credentials) };
-    primeNotes(clients.queryClient, clients.trpcClient, credentials);
+    // Once the first screen has its notes, get the token that stands in when initData expires.
+    void primeNotes(clients.queryClient, clients.trpcClient, credentials).then(() => credentials.ensureToken());
     return clients;
   });
   return (

@@ -54,7 +54,8 @@ export function EditorScreen({ note, onSave, onClose }: Props) {
             ‹ {t.back}
           </button>
         )}
-        <h1>{note ? t.editNote : t.newNote}</h1>
+        {/* A new note that has only been saved as a draft is still a new note. */}
+        <h1>{note && note.id > 0 ? t.editNote : t.newNote}</h1>
       </header>
       <main className="content editor-body">
         <label htmlFor={fieldId} className="field-label">

@@ -1,25 +1,27 @@
 "use client";
 import { useLayoutEffect } from "react";
 import { endPrepaint } from "../_lib/boot-data";
-import { errorCode, type Note } from "../_lib/trpc";
+import { withDrafts, type Draft, type ListItem } from "../_lib/drafts";
+import { errorCode } from "../_lib/trpc";
 import { useMainButton } from "../_lib/use-telegram-controls";
-import { useNotesQuery, useSavingIds } from "../_lib/use-notes";
+import { useNotesQuery } from "../_lib/use-notes";
 import { EmptyState, ErrorState, LoadingState } from "./list-states";
 import { NoteCard } from "./note-card";
 import { useUi } from "./ui-context";
 
 interface Props {
   userName: string | undefined;
+  drafts: readonly Draft[];
   onNew(): void;
-  onEdit(note: Note): void;
-  onDelete(note: Note): void;
+  onEdit(item: ListItem): void;
+  onDelete(item: ListItem): void;
+  onRetry(draftKey: string): void;
 }
 
 /** The boot script paints a static copy of this markup before React runs (_lib/boot/main.ts): change both. */
-export function ListScreen({ userName, onNew, onEdit, onDelete }: Props) {
+export function ListScreen({ userName, drafts, onNew, onEdit, onDelete, onRetry }: Props) {
   const { t, native } = useUi();
   const notes = useNotesQuery();
-  const saving = useSavingIds();
   useMainButton({ text: t.newNote, onClick: onNew });
   // The boot script may already show these notes as a static copy: swap it
   // for this screen in the same frame once there is something to show, or
@@ -30,21 +32,26 @@ export function ListScreen({ userName, onNew, onEdit, onDelete }: Props) {
     return endPrepaint;
   }, [settled]);
 
+  // Unsaved drafts show even when the list cannot load: they are on this device.
+  const items = notes.data || notes.isError ? withDrafts(notes.data ?? [], drafts) : [];
+  const list = items.length > 0 && (
+    <ul className="notes" aria-label={t.title}>
+      {items.map((item) => (
+        <NoteCard key={item.key} item={item} onEdit={onEdit} onDelete={onDelete} onRetry={onRetry} />
+      ))}
+    </ul>
+  );
   let body;
-  if (notes.data) {
-    body =
-      notes.data.length === 0 ? (
-        <EmptyState />
-      ) : (
-        <ul className="notes" aria-label={t.title}>
-          {notes.data.map((note) => (
-            <NoteCard key={note.id} note={note} saving={saving.has(note.id)} onEdit={onEdit} onDelete={onDelete} />
-          ))}
-        </ul>
-      );
-  } else if (notes.isError) {
+  if (notes.isError && !notes.data) {
     const expired = errorCode(notes.error) === "UNAUTHORIZED";
-    body = <ErrorState message={expired ? t.sessionExpired : t.loadError} onRetry={() => void notes.refetch()} />;
+    body = (
+      <>
+        {list}
+        <ErrorState message={expired ? t.sessionExpired : t.loadError} onRetry={() => void notes.refetch()} />
+      </>
+    );
+  } else if (notes.data) {
+    body = list || <EmptyState />;
   } else {
     body = <LoadingState label={t.loading} />;
   }
@@ -55,7 +62,7 @@ export function ListScreen({ userName, onNew, onEdit, onDelete }: Props) {
         <h1>{t.title}</h1>
         <p className="subtitle">
           {userName ? t.greeting(userName) : null}
-          {notes.data && notes.data.length > 0 ? ` ${t.notesCount(notes.data.length)}` : null}
+          {items.length > 0 ? ` ${t.notesCount(items.length)}` : null}
         </p>
       </header>
       <main className="content">{body}</main>

@@ -6,7 +6,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { messages, pickLocale, type Locale } from "../_lib/i18n";
 import { bootTelegram, readLaunchContext, type LaunchContext } from "../_lib/telegram";
-import { errorCode, useTRPC, type Credentials } from "../_lib/trpc";
+import { Credentials, launchSessionToken } from "../_lib/credentials";
+import { errorCode, useTRPC } from "../_lib/trpc";
 import { ApiProvider } from "./api-provider";
 import { ErrorState, LoadingState } from "./list-states";
 import { NotesApp } from "./notes-app";
@@ -20,10 +21,11 @@ type Boot =
 
 function resolveBoot(): Boot {
   const tg = readLaunchContext();
-  if (tg) return { kind: "telegram", tg, credentials: { kind: "initData", initData: tg.rawInitData } };
-  // The /start button carries ?session=<token>; it also works in a browser.
-  const token = new URLSearchParams(location.search).get("session");
-  if (token) return { kind: "session", credentials: { kind: "session", token } };
+  // The /start button carries ?session=<token>: a second credential inside
+  // Telegram (credentials.ts), the only one in a plain browser.
+  const token = launchSessionToken();
+  if (tg) return { kind: "telegram", tg, credentials: new Credentials({ initData: tg.rawInitData, userId: tg.user?.id, token }) };
+  if (token) return { kind: "session", credentials: new Credentials({ token }) };
   return { kind: "outside", locale: pickLocale(navigator.language) };
 }
 
@@ -40,7 +42,7 @@ export function MiniApp() {
     <ApiProvider credentials={boot.credentials}>
       {boot.kind === "telegram" ? (
         <UiProvider locale={pickLocale(user?.languageCode)} tg={boot.tg}>
-          <NotesApp userName={user?.firstName} />
+          <NotesApp userId={user?.id} userName={user?.firstName} />
         </UiProvider>
       ) : (
         <SessionGate />
@@ -70,7 +72,7 @@ function SessionGate() {
   const user = me.data.user;
   return (
     <UiProvider locale={pickLocale(user.language_code ?? undefined)} tg={undefined}>
-      <NotesApp userName={user.first_name} />
+      <NotesApp userId={user.id} userName={user.first_name} />
     </UiProvider>
   );
 }

@@ -1,47 +1,50 @@
 "use client";
-// The diary itself: a list screen and an editor screen, with the writes
-// going through optimistic mutations.
+// The diary itself: a list screen and an editor screen. Saving returns to
+// the list at once; the text stays there as a draft until the server has
+// it, and after a failure with a retry (drafts.ts).
 import { useCallback, useEffect, useState } from "react";
-import type { Note } from "../_lib/trpc";
-import { useNoteMutations, type Failure } from "../_lib/use-notes";
+import { DraftStore, type ListItem } from "../_lib/drafts";
+import { useDrafts, useNoteWrites, type Failure } from "../_lib/use-notes";
 import { EditorScreen } from "./editor-screen";
 import { ListScreen } from "./list-screen";
 import { useUi } from "./ui-context";
 
-type View = { screen: "list" } | { screen: "editor"; note: Note | undefined };
+type View = { screen: "list" } | { screen: "editor"; item: ListItem | undefined };
 
-export function NotesApp({ userName }: { userName: string | undefined }) {
+export function NotesApp({ userId, userName }: { userId: number | undefined; userName: string | undefined }) {
   const { t, haptic, confirm } = useUi();
   const [view, setView] = useState<View>({ screen: "list" });
   const [toast, setToast] = useState<string | null>(null);
+  // One Telegram account's drafts are not shown to another on the same device.
+  const [store] = useState(() => new DraftStore(`diary.drafts.${userId ?? "unknown"}`));
+  const drafts = useDrafts(store);
 
   const onFailure = useCallback(
-    (what: Failure) => {
+    (failure: Failure) => {
       haptic("error");
-      setToast(what === "save" ? t.saveFailed : t.deleteFailed);
+      if (failure.what === "delete") setToast(t.deleteFailed);
+      else setToast(failure.failure === "session" ? t.saveFailedSession : t.saveFailed);
     },
     [haptic, t],
   );
-  const { create, update, remove } = useNoteMutations(onFailure);
+  const { save, retry, del } = useNoteWrites(store, onFailure);
 
   useEffect(() => {
     if (!toast) return;
-    const timer = setTimeout(() => setToast(null), 5000);
+    const timer = setTimeout(() => setToast(null), 6000);
     return () => clearTimeout(timer);
   }, [toast]);
 
-  const save = (text: string) => {
-    const note = view.screen === "editor" ? view.note : undefined;
-    if (!note) create.mutate({ text });
-    else if (text !== note.text) update.mutate({ id: note.id, text });
+  const onSave = (text: string) => {
+    save(view.screen === "editor" ? view.item : undefined, text);
     haptic("success");
     setView({ screen: "list" });
   };
 
-  const del = async (note: Note) => {
+  const onDelete = async (item: ListItem) => {
     haptic("tap");
     if (!(await confirm({ title: t.confirmDeleteTitle, message: t.confirmDeleteMessage, ok: t.delete }))) return;
-    remove.mutate({ id: note.id });
+    del(item);
     haptic("success");
   };
 
@@ -50,18 +53,24 @@ export function NotesApp({ userName }: { userName: string | undefined }) {
       {view.screen === "list" ? (
         <ListScreen
           userName={userName}
+          drafts={drafts}
           onNew={() => {
             haptic("tap");
-            setView({ screen: "editor", note: undefined });
+            setView({ screen: "editor", item: undefined });
           }}
-          onEdit={(note) => {
+          onEdit={(item) => {
             haptic("tap");
-            setView({ screen: "editor", note });
+            setView({ screen: "editor", item });
           }}
-          onDelete={(note) => void del(note)}
+          onDelete={(item) => void onDelete(item)}
+          onRetry={(draftKey) => {
+            haptic("tap");
+            setToast(null);
+            retry(draftKey);
+          }}
         />
       ) : (
-        <EditorScreen key={view.note?.id ?? "new"} note={view.note} onSave={save} onClose={() => setView({ screen: "list" })} />
+        <EditorScreen key={view.item?.key ?? "new"} note={view.item?.note} onSave={onSave} onClose={() => setView({ screen: "list" })} />
       )}
       <div className="toast-region" aria-live="assertive">
         {toast && (

@@ -1,10 +1,14 @@
 // The app's side of the contract with the inline boot script
-// (boot/main.ts): take its early notes.list answer, and take over from
-// its static copy of the list once React shows the same notes.
+// (boot/main.ts): take its early notes.list answer and the session token it
+// took out of the URL, and take over from its static copy of the list once
+// React shows the same notes.
 import type { Note } from "./trpc";
 
 /** Tag of the boot script's static list; globals.css hides the app behind it. */
 export const PREPAINT_TAG = "diary-prepaint";
+
+/** Where the session token from ?session= is kept for the tab (credentials.ts reads it). */
+export const SESSION_TOKEN_KEY = "diary.session";
 
 interface Prefetch {
   header: string;
@@ -16,6 +20,8 @@ declare global {
     __diaryNotes?: Prefetch;
     /** Set once React shows the list: a late boot-script answer must not paint over it. */
     __diaryLive?: boolean;
+    /** The ?session= token the boot script took out of the URL (also when sessionStorage is unavailable). */
+    __diarySession?: string;
   }
 }
 

@@ -7,25 +7,39 @@ import { createTRPCContext, createTRPCOptionsProxy } from "@trpc/tanstack-react-
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/api/root";
 import { takePrefetchedNotes } from "./boot-data";
+import type { Credentials } from "./credentials";
 
 export type Outputs = inferRouterOutputs<AppRouter>;
 export type Note = Outputs["notes"]["list"][number];
 export type ApiUser = Outputs["session"]["me"]["user"];
 
-export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
-
-/** How this page proves who it is: Telegram's signed initData, or the /start session token. */
-export type Credentials = { kind: "initData"; initData: string } | { kind: "session"; token: string };
-
-export function authHeaders(credentials: Credentials): Record<string, string> {
-  return credentials.kind === "initData" ? { Authorization: `tma ${credentials.initData}` } : { "X-Session-Token": credentials.token };
-}
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
 export type TrpcClient = ReturnType<typeof makeTrpcClient>;
 
+/**
+ * Every call carries credentials.headers(); a batch the server refuses with
+ * 401 while initData was sent is sent once more with the session token
+ * (credentials.ts). A batch holds only protected calls (session.start goes
+ * on its own), so a refusal of the credential refuses the whole batch: 401,
+ * never a mixed 207.
+ */
 export function makeTrpcClient(credentials: Credentials) {
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: "/api/trpc", headers: () => authHeaders(credentials) })],
+    links: [
+      httpBatchLink({
+        url: "/api/trpc",
+        headers: () => credentials.headers(),
+        fetch: async (url, init) => {
+          const res = await fetch(url, init);
+          if (res.status !== 401 || !(await credentials.fallBack())) return res;
+          const headers = new Headers(init?.headers);
+          headers.delete("Authorization");
+          for (const [name, value] of Object.entries(credentials.headers())) headers.set(name, value);
+          return fetch(url, { ...init, headers });
+        },
+      }),
+    ],
   });
 }
 
@@ -33,12 +47,12 @@ export function makeTrpcClient(credentials: Credentials) {
  * Seeds the notes query with the request the boot script already started
  * (made with these same credentials); falls back to the ordinary call.
  */
-export function primeNotes(queryClient: QueryClient, client: TrpcClient, credentials: Credentials): void {
-  const [name, value] = Object.entries(authHeaders(credentials))[0] ?? [];
+export function primeNotes(queryClient: QueryClient, client: TrpcClient, credentials: Credentials): Promise<void> {
+  const header = credentials.headerLine();
   const options = createTRPCOptionsProxy<AppRouter>({ client, queryClient }).notes.list.queryOptions();
-  void queryClient.prefetchQuery({
+  return queryClient.prefetchQuery({
     ...options,
-    queryFn: async () => (await takePrefetchedNotes(`${name}: ${value}`)) ?? client.notes.list.query(),
+    queryFn: async () => (await takePrefetchedNotes(header)) ?? client.notes.list.query(),
   });
 }
 

@@ -1,15 +1,13 @@
 "use client";
-// Notes as the screen sees them: the list query plus create/update/delete
-// with optimistic updates. Rollbacks are targeted (undo only this change)
-// rather than restoring a snapshot, so two overlapping edits cannot undo
-// each other.
-import { useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useTRPC, type Note } from "./trpc";
-
-/** Optimistic notes get negative ids; the server's ids are positive. */
-let lastTempId = 0;
-const nextTempId = () => --lastTempId;
-export const isTempNote = (note: Note) => note.id < 0;
+// Notes as the screen sees them: the list query with the user's drafts laid
+// over it (drafts.ts), writes that keep the text until the server has it,
+// and delete with an optimistic update. The delete's rollback is targeted
+// (undo only this change) rather than restoring a snapshot, so two
+// overlapping changes cannot undo each other.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRef, useSyncExternalStore } from "react";
+import { newDraftKey, type Draft, type DraftFailure, type DraftStore, type ListItem } from "./drafts";
+import { errorCode, useTRPC, useTRPCClient, type Note } from "./trpc";
 
 const byNewest = (a: Note, b: Note) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : b.id - a.id);
 
@@ -18,64 +16,76 @@ export function useNotesQuery() {
   return useQuery(trpc.notes.list.queryOptions());
 }
 
-/** Ids of notes with a save in flight, to mark them "saving…". */
-export function useSavingIds(): ReadonlySet<number> {
-  const trpc = useTRPC();
-  const ids = useMutationState({
-    filters: { mutationKey: trpc.notes.update.mutationKey(), status: "pending" },
-    select: (m) => (m.state.variables as { id: number } | undefined)?.id,
-  });
-  return new Set(ids.filter((id): id is number => typeof id === "number"));
+const NO_DRAFTS: readonly Draft[] = [];
+
+export function useDrafts(store: DraftStore): readonly Draft[] {
+  return useSyncExternalStore(store.subscribe, store.all, () => NO_DRAFTS);
 }
 
-export type Failure = "save" | "delete";
+export type Failure = { what: "save"; failure: DraftFailure } | { what: "delete" };
 
-export function useNoteMutations(onFailure: (what: Failure) => void) {
+export function useNoteWrites(drafts: DraftStore, onFailure: (failure: Failure) => void) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const qc = useQueryClient();
   const key = trpc.notes.list.queryKey();
   const set = (fn: (notes: Note[]) => Note[]) => qc.setQueryData(key, (old) => (old ? fn(old) : old));
-  // Refetch once the last overlapping write settles, so a refetch never
-  // lands between an optimistic change and its server answer.
-  const settle = (mutationKey: readonly unknown[]) => {
-    if (qc.isMutating({ mutationKey }) <= 1) void qc.invalidateQueries({ queryKey: key });
+  /** Drafts with a request on the way: never two at once for one draft (a create would be made twice). */
+  const sending = useRef(new Set<string>());
+
+  /** A create whose answer was lost may have gone through: the note it made, if any. */
+  const alreadySaved = async (draft: Draft) => {
+    const notes = await qc.fetchQuery({ ...trpc.notes.list.queryOptions(), staleTime: 0 });
+    return notes.find((n) => n.id > draft.afterId && n.text === draft.text.trim());
   };
 
-  const create = useMutation(
-    trpc.notes.create.mutationOptions({
-      onMutate: async ({ text }) => {
-        await qc.cancelQueries({ queryKey: key });
-        const now = new Date().toISOString();
-        const temp: Note = { id: nextTempId(), text, created_at: now, updated_at: now };
-        set((notes) => [temp, ...notes]);
-        return { tempId: temp.id };
-      },
-      onSuccess: (note, _vars, ctx) => set((notes) => notes.map((n) => (n.id === ctx.tempId ? note : n))),
-      onError: (_err, _vars, ctx) => {
-        if (ctx) set((notes) => notes.filter((n) => n.id !== ctx.tempId));
-        onFailure("save");
-      },
-      onSettled: () => settle(trpc.notes.create.mutationKey()),
-    }),
-  );
+  const send = async (draftKey: string): Promise<void> => {
+    const draft = drafts.get(draftKey);
+    if (!draft || sending.current.has(draftKey)) return;
+    sending.current.add(draftKey);
+    drafts.patch(draftKey, { state: "saving", sent: true, failure: undefined });
+    let note: Note;
+    try {
+      if (draft.noteId !== undefined) note = await client.notes.update.mutate({ id: draft.noteId, text: draft.text });
+      else note = (draft.sent ? await alreadySaved(draft) : undefined) ?? (await client.notes.create.mutate({ text: draft.text }));
+    } catch (error) {
+      sending.current.delete(draftKey);
+      const code = errorCode(error);
+      // The note was deleted elsewhere: the text is kept, and a retry makes it a new note.
+      const gone = code === "NOT_FOUND" && draft.noteId !== undefined;
+      const failure: DraftFailure = code === "UNAUTHORIZED" ? "session" : "other";
+      drafts.patch(draftKey, { state: "failed", failure, ...(gone ? { noteId: undefined } : {}) });
+      onFailure({ what: "save", failure });
+      return;
+    }
+    sending.current.delete(draftKey);
+    set((notes) => [note, ...notes.filter((n) => n.id !== note.id)].sort(byNewest));
+    void qc.invalidateQueries({ queryKey: key });
+    const now = drafts.get(draftKey);
+    if (now && now.text !== draft.text) {
+      // Saved again while this was on the way: the newer text goes to the note just saved.
+      drafts.put({ ...now, noteId: note.id });
+      void send(draftKey);
+    } else if (now) {
+      drafts.remove(draftKey);
+    }
+  };
 
-  const update = useMutation(
-    trpc.notes.update.mutationOptions({
-      onMutate: async ({ id, text }) => {
-        await qc.cancelQueries({ queryKey: key });
-        const before = qc.getQueryData(key)?.find((n) => n.id === id);
-        set((notes) => notes.map((n) => (n.id === id ? { ...n, text, updated_at: new Date().toISOString() } : n)));
-        return { before };
-      },
-      onSuccess: (note) => set((notes) => notes.map((n) => (n.id === note.id ? note : n))),
-      onError: (_err, { id }, ctx) => {
-        const before = ctx?.before;
-        if (before) set((notes) => notes.map((n) => (n.id === id ? before : n)));
-        onFailure("save");
-      },
-      onSettled: () => settle(trpc.notes.update.mutationKey()),
-    }),
-  );
+  /** Saves the editor's text for a card (undefined: a new note). */
+  const save = (item: ListItem | undefined, text: string) => {
+    if (item?.draft) {
+      drafts.put({ ...item.draft, text, state: "saving" });
+      void send(item.draft.key);
+      return;
+    }
+    if (item && text === item.note.text) return;
+    const draftKey = newDraftKey();
+    const afterId = Math.max(0, ...(qc.getQueryData(key) ?? []).map((n) => n.id));
+    drafts.put({ key: draftKey, noteId: item?.note.id, text, savedAt: new Date().toISOString(), afterId, sent: false, state: "saving" });
+    void send(draftKey);
+  };
+
+  const retry = (draftKey: string) => void send(draftKey);
 
   const remove = useMutation(
     trpc.notes.delete.mutationOptions({
@@ -85,14 +95,26 @@ export function useNoteMutations(onFailure: (what: Failure) => void) {
         set((notes) => notes.filter((n) => n.id !== id));
         return { before };
       },
+      // Deleting a note also ends what was still unsaved in it.
+      onSuccess: (_data, { id }) => drafts.all().forEach((d) => d.noteId === id && drafts.remove(d.key)),
       onError: (_err, _vars, ctx) => {
         const before = ctx?.before;
         if (before) set((notes) => [...notes.filter((n) => n.id !== before.id), before].sort(byNewest));
-        onFailure("delete");
+        onFailure({ what: "delete" });
       },
-      onSettled: () => settle(trpc.notes.delete.mutationKey()),
+      onSettled: () => {
+        // Refetch once the last overlapping delete settles, so a refetch never
+        // lands between an optimistic change and its server answer.
+        if (qc.isMutating({ mutationKey: trpc.notes.delete.mutationKey() }) <= 1) void qc.invalidateQueries({ queryKey: key });
+      },
     }),
   );
 
-  return { create, update, remove };
+  /** Deletes a card: the note on the server, or a new note's draft that never got there. */
+  const del = (item: ListItem) => {
+    if (item.note.id > 0) remove.mutate({ id: item.note.id });
+    else if (item.draft) drafts.remove(item.draft.key);
+  };
+
+  return { save, retry, del };
 }

@@ -1,7 +1,7 @@
 // The diary in real Chromium, launched with signed Telegram launch params.
 import { expect, test } from "@playwright/test";
-import { createNote, notes, snap } from "./support/app";
-import { launchUrl, newUser } from "./support/launch";
+import { createNote, notes, serverNotes, snap, startSession, trpcErrorBody } from "./support/app";
+import { initDataFor, launchUrl, newUser } from "./support/launch";
 
 test("create, edit and delete notes; they persist across a reload", async ({ page }, info) => {
   const user = newUser({ first_name: "Alice", language_code: "en" });
@@ -92,23 +92,69 @@ test("dark theme and Russian follow Telegram's launch params", async ({ page }, 
   await expect(notes(page)).toHaveCount(2);
 });
 
-test("a failed save rolls the optimistic note back and says so", async ({ page }, info) => {
+test("a new note the server fails to save stays on screen, survives a reload, and the retry saves it", async ({ page, request }, info) => {
   const user = newUser();
   await page.goto(launchUrl(user));
   await createNote(page, "This one is kept");
 
-  // The next create fails on the server side of the wire.
-  await page.route(/\/api\/trpc\/notes\.create/, (route) =>
-    route.fulfill({
-      status: 500,
-      contentType: "application/json",
-      body: JSON.stringify([{ error: { message: "Internal server error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500, path: "notes.create" } } }]),
-    }),
+  // The server answers 500 to every create until it is back.
+  let down = true;
+  await page.route(/\/api\/trpc\/[^?]*notes\.create/, (route) =>
+    down ? route.fulfill({ status: 500, contentType: "application/json", body: trpcErrorBody("INTERNAL_SERVER_ERROR", 500, "Internal server error") }) : route.fallback(),
   );
+  const text = "Written while the server was down:\nevery word of it must survive.";
   await page.getByRole("button", { name: "New note" }).click();
-  await page.getByLabel("Note text").fill("This one fails");
+  await page.getByLabel("Note text").fill(text);
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("alert").filter({ hasText: "Not saved. Please try again." })).toBeVisible();
-  await expect(notes(page)).toHaveText([/This one is kept/]);
-  await snap(page, info, "09-save-failed");
+
+  const draft = notes(page).first();
+  await expect(draft).toContainText("every word of it must survive.");
+  await expect(draft.getByText("Not saved")).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "not saved" })).toBeVisible();
+  await expect(notes(page)).toHaveCount(2);
+  await snap(page, info, "09-save-failed-light");
+
+  // A reload of the webview (or closing the app) does not lose it either.
+  await page.reload();
+  await expect(notes(page)).toHaveText([/every word of it must survive/, /This one is kept/]);
+  await expect(notes(page).first().getByText("Not saved")).toBeVisible();
+
+  down = false;
+  await notes(page).first().getByRole("button", { name: "Try again" }).click();
+  await expect(notes(page).first().getByText("Not saved")).toHaveCount(0);
+  await expect(notes(page).first()).not.toHaveAttribute("data-pending");
+  await page.reload();
+  await expect(notes(page)).toHaveText([/every word of it must survive/, /This one is kept/]);
+  // Saved once, with the text exactly as typed.
+  const token = await startSession(request, initDataFor(user));
+  expect(await serverNotes(request, token)).toEqual(["This one is kept", text]);
+});
+
+test("an edit that cannot reach the server keeps the new text, and the retry saves it (dark, Russian)", async ({ page }, info) => {
+  const user = newUser({ first_name: "Мария", language_code: "ru" });
+  const labels = { newNote: "Новая заметка", save: "Сохранить", field: "Текст заметки" };
+  await page.goto(launchUrl(user, "dark"));
+  await createNote(page, "Черновик мысли", labels);
+
+  // The connection drops: every update fails on the network, with no answer at all.
+  await page.route(/\/api\/trpc\/[^?]*notes\.update/, (route) => route.abort("internetdisconnected"));
+  await notes(page).first().getByRole("button", { name: "Изменить" }).click();
+  await page.getByLabel(labels.field).fill("Мысль, которую нельзя потерять");
+  await page.getByRole("button", { name: labels.save }).click();
+
+  const card = notes(page).first();
+  await expect(card).toContainText("Мысль, которую нельзя потерять");
+  await expect(card.getByText("Не сохранено")).toBeVisible();
+  await snap(page, info, "09-save-failed-dark-ru");
+  // Opening it again shows what was typed, not the server's old text.
+  await card.getByRole("button", { name: "Изменить" }).click();
+  await expect(page.getByLabel(labels.field)).toHaveValue("Мысль, которую нельзя потерять");
+  await page.getByRole("button", { name: /Назад/ }).click();
+
+  await page.unroute(/\/api\/trpc\/[^?]*notes\.update/);
+  await notes(page).first().getByRole("button", { name: "Повторить" }).click();
+  await expect(notes(page).first().getByText("Не сохранено")).toHaveCount(0);
+  await expect(notes(page).first()).not.toHaveAttribute("data-pending");
+  await page.reload();
+  await expect(notes(page)).toHaveText([/Мысль, которую нельзя потерять/]);
 });

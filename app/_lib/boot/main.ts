@@ -6,7 +6,11 @@
 //    request overlaps the ~160 KB of framework JavaScript being parsed
 //    instead of waiting for hydration. The app takes the answer once
 //    (boot-data.ts); on any failure it simply makes the normal tRPC call;
-// 3. when launched from Telegram (initData in the hash), paints that answer
+// 3. takes the session token out of the URL (`?session=`, put there by the
+//    bot's /start button): it is kept for the tab in sessionStorage and in
+//    window.__diarySession, and the address bar loses it before anything
+//    else can see it (the webview's history, a shared link, Next's router);
+// 4. when launched from Telegram (initData in the hash), paints that answer
 //    as a static copy of the list screen the moment it arrives. On a slow
 //    phone React needs another 0.5–1 s to parse, hydrate and render
 //    (issue 5: notes visible ≤ 1 s on a 4× slower CPU). The copy uses the
@@ -53,6 +57,8 @@ export interface ListText {
 export interface BootConfig {
   /** Tag of the static copy (boot-data.ts's PREPAINT_TAG). */
   tag: string;
+  /** sessionStorage key of the session token (boot-data.ts's SESSION_TOKEN_KEY). */
+  sessionKey: string;
   /** Language codes shown in Russian (i18n.ts's RUSSIAN_FAMILY, as pickLocale). */
   ru: string[];
   /** NoteCard's date format (i18n.ts's NOTE_DATE_FORMAT). */
@@ -71,10 +77,28 @@ export function bootMain(config: BootConfig): void {
   } catch {
     // No theme (or no sessionStorage): the app applies it after hydration.
   }
+  let session: string | null = null;
+  try {
+    session = takeSessionToken();
+  } catch {
+    // The app reads the URL itself (credentials.ts).
+  }
   try {
     prefetchNotes();
   } catch {
     // The app makes the request itself.
+  }
+
+  /** The token from ?session= (then gone from the URL), else the one kept for this tab. */
+  function takeSessionToken(): string | null {
+    const url = new URL(location.href);
+    const fromUrl = url.searchParams.get("session");
+    if (fromUrl === null) return sessionStorage.getItem(config.sessionKey);
+    window.__diarySession = fromUrl;
+    url.searchParams.delete("session");
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    sessionStorage.setItem(config.sessionKey, fromUrl);
+    return fromUrl;
   }
 
   /**
@@ -104,13 +128,12 @@ export function bootMain(config: BootConfig): void {
   }
 
   /**
-   * Starts notes.list with the app's credentials (initData, else a session
-   * token from the query) and leaves the promise in window.__diaryNotes for
+   * Starts notes.list with the app's credentials (initData, else the
+   * session token) and leaves the promise in window.__diaryNotes for
    * boot-data.ts. With initData, paints the answer once there is a <body>.
    */
   function prefetchNotes(): void {
     const initData = hash.get("tgWebAppData");
-    const session = new URLSearchParams(location.search).get("session");
     const auth: [name: string, value: string] | undefined = initData ? ["Authorization", `tma ${initData}`] : session ? ["X-Session-Token", session] : undefined;
     if (!auth) return;
     const [name, value] = auth;

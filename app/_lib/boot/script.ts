@@ -10,7 +10,7 @@
 // minified text. What keeps it working is that bootMain is self-contained,
 // see the rules in main.ts. The wording comes from i18n.ts here, at build
 // time, so the copy cannot drift from the app's.
-import { PREPAINT_TAG } from "../boot-data";
+import { PREPAINT_TAG, SESSION_TOKEN_KEY } from "../boot-data";
 import { messages, NOTE_DATE_FORMAT, RUSSIAN_FAMILY, type Locale } from "../i18n";
 import { bootMain, type BootConfig, type ListText } from "./main";
 
@@ -38,6 +38,7 @@ function listText(locale: Locale): ListText {
 
 const config: BootConfig = {
   tag: PREPAINT_TAG,
+  sessionKey: SESSION_TOKEN_KEY,
   ru: RUSSIAN_FAMILY,
   date: NOTE_DATE_FORMAT,
   text: { ru: listText("ru"), en: listText("en") },

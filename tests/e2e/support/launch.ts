@@ -40,7 +40,7 @@ export function initDataFor(user: TestUser, authDate = new Date()): string {
   });
 }
 
-/** Path + hash to open, e.g. page.goto(launchUrl(user, "dark")). */
-export function launchUrl(user: TestUser, theme: ThemePreset = "light", search = ""): string {
-  return `/${search}${launchHash(initDataFor(user), theme)}`;
+/** Path + hash to open, e.g. page.goto(launchUrl(user, "dark")); authDate as Telegram signed it (an old one has expired). */
+export function launchUrl(user: TestUser, theme: ThemePreset = "light", search = "", authDate = new Date()): string {
+  return `/${search}${launchHash(initDataFor(user, authDate), theme)}`;
 }
