@@ -89,6 +89,17 @@ export const mobileApiDoc: RouteDoc[] = [
     parameters: [userIdPath],
     responses: { "200": { description: "the user's devices", schema: deviceStatusAnswer }, ...guardedErrors },
   },
+  ...["/message_history", "/check_device"].map(
+    (path): RouteDoc => ({
+      method: "get",
+      path,
+      summary: "Without a user id: always 400",
+      description: `The user id belongs in the path: ${path}/{user_id}.`,
+      tags: ["mobile"],
+      auth: "apiKey",
+      responses: guardedErrors,
+    }),
+  ),
   {
     method: "get",
     path: "/health",
