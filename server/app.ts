@@ -1,7 +1,8 @@
 // The composition root: builds every part of the service for one process
 // and wires them on one HTTP server. server/main.ts runs it for real; tests
 // build it in-process with stand-ins for Telegram and FCM.
-import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Bot } from "grammy";
@@ -18,8 +19,13 @@ import { createDispatcher, type RequestHandler } from "./http/dispatch.js";
 import { registerMobileRoutes } from "./http/mobile-routes.js";
 import { RequestLimiter, withOverrides, type RateLimitOverrides } from "./http/rate-limit.js";
 import { Router } from "./http/router.js";
+import { mobileApiDoc } from "./http/mobile-api-doc.js";
 import { createUserIdentity } from "./http/user-identity.js";
 import { createLogger, type Logger } from "./logger.js";
+import { ServiceMetrics } from "./ops/metrics.js";
+import { buildOpenApiDocument } from "./ops/openapi.js";
+import { opsApiDoc, registerOpsRoutes } from "./ops/ops-routes.js";
+import { databaseCheck, type ReadinessCheck } from "./ops/readiness.js";
 import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
 import { OutboxStore } from "./outbox/outbox-store.js";
 import { GroupPacer, type PacerLimits } from "./outbox/pacer.js";
@@ -74,6 +80,7 @@ export interface App {
   pushDelivery: PushDelivery;
   outbox: OutboxStore;
   router: Router;
+  metrics: ServiceMetrics;
   /** starts listening and the background workers; resolves to the bound address */
   listen(): Promise<AddressInfo>;
   /** graceful stop: no new requests, in-flight ones and sends finish, then sockets and the database close */
@@ -99,7 +106,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const userStates = new UserStateStore(db.sqlite);
   const devices = new DeviceService(db.prisma);
   const push = createPush({ config, logger, transport: options.pushTransport });
-  const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo });
+  const metrics = new ServiceMetrics({ outboxStats: (lane) => outbox.stats(lane), connectedSockets: () => hub.io.of("/").sockets.size });
+  const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo, observeCall: (method, outcome) => metrics.countTelegramCall(method, outcome) });
+  // One instance today: the one with a group sender sends. A lease across instances (SPEC §8) will set this.
+  metrics.setLeader(telegram.sender !== null);
 
   // The dispatcher must be the server's request listener before the hub
   // attaches: engine.io takes over the listeners present at that moment and
@@ -107,7 +117,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   // would answer engine.io's polling requests too, and the two answers
   // collide (the client sees "xhr post error"). Routes are registered below.
   const router = new Router();
-  const dispatcher = createDispatcher(router, options.pages, logger);
+  const dispatcher = createDispatcher(router, options.pages, logger, {
+    observe: (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds),
+    quietRoutes: ["/health", "/ready", "/metrics"],
+  });
   const server = createServer(dispatcher.handle);
   server.on("clientError", answerClientError);
   const limiter = new RequestLimiter({ limits: withOverrides(config.rateLimits, options.rateLimits), trustProxy: config.trustProxy });
@@ -125,7 +138,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
   });
-  const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger });
+  const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger, observe: (outcome, tokens) => metrics.countPushes(outcome, tokens) });
   const support = new SupportService({
     db: db.sqlite,
     messages,
@@ -157,20 +170,30 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const keyCheck = config.apiKey ? createKeyCheck(config.apiKey) : null;
+  const requireApiKey = (req: IncomingMessage) => {
+    if (keyCheck && !keyCheck(requestKey(req))) throw new AppError("UNAUTHORIZED", "API key required: send X-API-Key: <key> or Authorization: Bearer <key>");
+  };
   registerMobileRoutes(router, {
     limiter,
     identity,
     support,
     devices,
     uploads,
-    requireApiKey: (req) => {
-      if (keyCheck && !keyCheck(requestKey(req))) throw new AppError("UNAUTHORIZED", "API key required: send X-API-Key: <key> or Authorization: Bearer <key>");
-    },
+    requireApiKey,
     health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", ...queueHealth(outbox) }),
   });
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger }, limiter);
   registerDiaryRestRoutes(router, { db, logger, health: false, limiter });
+  // Redis (SPEC §8), when configured, adds its check here.
+  const readinessChecks: ReadinessCheck[] = [databaseCheck(db.sqlite)];
+  registerOpsRoutes(router, {
+    metrics,
+    readinessChecks,
+    requireApiKey,
+    openApiDocument: () => buildOpenApiDocument([...mobileApiDoc, ...opsApiDoc], { version: packageVersion(projectRoot) }),
+  });
+
 
   let closing: Promise<void> | null = null;
   return {
@@ -187,6 +210,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     pushDelivery,
     outbox,
     router,
+    metrics,
     listen() {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -223,4 +247,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       return closing;
     },
   };
+}
+
+function packageVersion(projectRoot: string): string {
+  try {
+    const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version?: unknown };
+    return typeof version === "string" ? version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
 }

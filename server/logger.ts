@@ -2,6 +2,7 @@
 // secret is redacted by path, and the bot token is scrubbed from strings
 // (grammY puts it into request URLs, which end up in error messages).
 import { pino, type Logger, type LoggerOptions } from "pino";
+import { currentRequestId } from "./ops/request-context.js";
 
 export type { Logger } from "pino";
 
@@ -55,6 +56,11 @@ export function createLogger({ level, secrets, destination }: LoggerSetup): Logg
   const options: LoggerOptions = {
     level,
     base: undefined,
+    // Every line written while a request is handled names that request.
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId ? { requestId } : {};
+    },
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     serializers: {
       err: (error: unknown) => {

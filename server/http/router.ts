@@ -12,8 +12,16 @@ export interface RouteContext {
 
 export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
 
+export interface RouteMatch {
+  handler: RouteHandler;
+  params: Record<string, string>;
+  pattern: string;
+}
+
 interface Route {
   method: string;
+  /** as registered, e.g. "/message_history/:user_id": a bounded label for logs and metrics */
+  pattern: string;
   segments: string[];
   handler: RouteHandler;
 }
@@ -21,20 +29,25 @@ interface Route {
 export class Router {
   private readonly routes: Route[] = [];
 
+  /** Every registered route, in order (the OpenAPI test checks each one is documented). */
+  list(): { method: string; pattern: string }[] {
+    return this.routes.map(({ method, pattern }) => ({ method, pattern }));
+  }
+
   on(method: string, pattern: string, handler: RouteHandler): this {
-    this.routes.push({ method, segments: pattern.split("/").filter(Boolean), handler });
+    this.routes.push({ method, pattern, segments: pattern.split("/").filter(Boolean), handler });
     return this;
   }
 
-  /** The handler and params for a request, "method" when only the method is wrong, or null. */
-  match(method: string, pathname: string): { handler: RouteHandler; params: Record<string, string> } | "method" | null {
+  /** The handler, params and pattern for a request, "method" when only the method is wrong, or null. */
+  match(method: string, pathname: string): RouteMatch | "method" | null {
     const parts = pathname.split("/").filter(Boolean);
     let pathMatched = false;
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
       pathMatched = true;
-      if (route.method === method || (route.method === "GET" && method === "HEAD")) return { handler: route.handler, params };
+      if (route.method === method || (route.method === "GET" && method === "HEAD")) return { handler: route.handler, params, pattern: route.pattern };
     }
     return pathMatched ? "method" : null;
   }

@@ -19,6 +19,9 @@ export interface PushPayload {
   tokens?: string[];
 }
 
+/** Per device token: delivered, invalid (token deleted), retry (tried again later), dropped (given up after retries). */
+export type PushTokenOutcome = "delivered" | "invalid" | "retry" | "dropped";
+
 export interface DeviceTokens {
   tokensOf(userId: string): Promise<string[]>;
   remove(tokens: readonly string[]): Promise<number>;
@@ -32,6 +35,8 @@ export interface PushDeliveryDeps {
   logger: Logger;
   backoff?: Backoff;
   now?: () => number;
+  /** told how many tokens each attempt ended with, by outcome (metrics) */
+  observe?: (outcome: PushTokenOutcome, tokens: number) => void;
 }
 
 export class PushDelivery {
@@ -88,11 +93,16 @@ export class PushDelivery {
         outcome = { delivered: 0, invalid: [], retry: tokens, error };
         logger.warn({ err: error, jobId: job.id }, "push failed");
       }
+      const observe = this.deps.observe ?? (() => undefined);
+      const givingUp = outcome.retry.length > 0 && job.attempts + 1 >= MAX_ATTEMPTS;
+      observe("delivered", outcome.delivered);
+      observe("invalid", outcome.invalid.length);
+      observe(givingUp ? "dropped" : "retry", outcome.retry.length);
       if (outcome.invalid.length > 0) {
         const removed = await devices.remove(outcome.invalid);
         logger.info({ userId: job.userId, removed }, "removed device tokens FCM reported as unregistered or invalid");
       }
-      if (outcome.retry.length > 0 && job.attempts + 1 < MAX_ATTEMPTS) {
+      if (outcome.retry.length > 0 && !givingUp) {
         const wait = this.backoff.delay(job.attempts);
         outbox.savePayload(job.id, { tokens: outcome.retry });
         outbox.reschedule(job.id, new Date(this.now() + wait), `${outcome.retry.length} token(s) to retry`, true);

@@ -12,6 +12,7 @@ import type { Logger } from "../logger.js";
 import { createAgentCommands, type AgentCommandsDeps } from "./agent-commands.js";
 import { supportGroupTest } from "./group-messages.js";
 import { createBot } from "./bot.js";
+import type { TelegramCallObserver } from "./call-counter.js";
 import { configureBotMenu, createDiaryStartComposer } from "./diary-start.js";
 import { createGroupSender, type GroupSender } from "./group-sender.js";
 import { startPolling, type Polling } from "./polling.js";
@@ -36,11 +37,12 @@ export interface TelegramRuntimeOptions {
   logger: Logger;
   db: Db;
   botInfo?: UserFromGetMe;
+  observeCall?: TelegramCallObserver;
 }
 
-export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramRuntimeOptions): TelegramRuntime {
+export function createTelegramRuntime({ config, logger, db, botInfo, observeCall }: TelegramRuntimeOptions): TelegramRuntime {
   const bot = config.botToken
-    ? createBot({ token: config.botToken, apiRoot: config.telegramApiRoot, botInfo, features: [createDiaryStartComposer({ db, config, logger })] })
+    ? createBot({ token: config.botToken, apiRoot: config.telegramApiRoot, botInfo, observeCall, features: [createDiaryStartComposer({ db, config, logger })] })
     : null;
   if (!bot) logger.warn(`the Telegram bot is off: ${config.botTokenVariable} is not set; messages are stored and queued until it is`);
   else if (!config.groupChatId) logger.warn("GROUP_CHAT_ID is not set: support messages are stored and queued, and delivered once it is set");

@@ -5,7 +5,7 @@
 //
 //   npm run bench                  full run (~7 minutes on 2 cores)
 //   npm run bench -- --quick       smoke run: small database, short cells, no drain rate
-//   npm run bench -- --only=send,history   some phases: send, history, realtime, miniapp, drain
+//   npm run bench -- --only=send,history   some phases: send, history, realtime, miniapp, drain, metrics
 //   npm run bench -- --profile     also record a CPU profile of every service process (.bench/profiles)
 //   npm run bench -- --no-build    measure the existing build even if the sources are newer
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -18,11 +18,12 @@ import { machineLine, markdownTable, textTable, type MachineInfo } from "./lib/r
 import { StandInProcess } from "./lib/stand-in-protocol.js";
 import { drainPhase } from "./phases/drain.js";
 import { historyPhase } from "./phases/history.js";
+import { metricsScrapePhase } from "./phases/metrics-scrape.js";
 import { miniAppPhase } from "./phases/mini-app.js";
 import { realtimePhase } from "./phases/realtime.js";
 import { sendMessagePhase } from "./phases/send-message.js";
 
-const PHASES = ["send", "history", "realtime", "miniapp", "drain"] as const;
+const PHASES = ["send", "history", "realtime", "miniapp", "drain", "metrics"] as const;
 type Phase = (typeof PHASES)[number];
 // The suite must stop by itself, whatever hangs.
 const WATCHDOG_MS = 15 * 60_000;
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       }
     }
     if (only.has("drain")) await run("drain", () => drainPhase(ctx));
+    if (only.has("metrics")) await run("metrics", () => metricsScrapePhase(ctx));
   } finally {
     await standIn.stop();
     killAll();
