@@ -100,4 +100,19 @@ echo "GET / (the Mini App from .next): $page"
 case "$page" in 200\ text/html*) ;; *) echo "the Mini App page did not render" >&2; cat "$WORK/server.log" >&2; exit 1 ;; esac
 [ -f "$WORK/data/db/support_bot.db" ] || { echo "the database was not created on the data folder" >&2; exit 1; }
 
+# The operator commands, as an operator runs them in the container
+# (`docker compose exec app node build/server/cli/outbox.js list`): the image
+# has no sources and no tsx, so they run from the build, next to the live service.
+cli() {
+  (cd "$APP" && env -i PATH="$PATH" HOME="$WORK/data" NODE_ENV=production \
+    DATABASE_URL="file:$WORK/data/db/support_bot.db" UPLOAD_DIR="$WORK/data/uploads" \
+    "${RUN[@]}" node "build/server/cli/$1.js" "${@:2}")
+}
+step "operator commands from the build, beside the running service"
+cli outbox list
+mkdir -p "$WORK/data/backups"
+if [ "${#RUN[@]}" -gt 0 ]; then chown nobody "$WORK/data/backups"; fi
+cli backup "$WORK/data/backups/now"
+[ -f "$WORK/data/backups/now/manifest.json" ] || { echo "the backup wrote no manifest" >&2; exit 1; }
+
 step "image runtime: ok"
