@@ -112,6 +112,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
+    topics: telegram.topics,
   });
   const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger });
   const support = new SupportService({
@@ -135,6 +136,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     resolveUser: createUserResolver({
       userForPost,
       userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
+      userForTopic: telegram.userForTopic,
     }),
   });
   telegram.useSupportReplies({
@@ -154,7 +156,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     requireApiKey: (req) => {
       if (keyCheck && !keyCheck(requestKey(req))) throw new AppError("UNAUTHORIZED", "API key required: send X-API-Key: <key> or Authorization: Bearer <key>");
     },
-    health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", ...queueHealth(outbox) }),
+    health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", topics: telegram.topics.mode.status(), ...queueHealth(outbox) }),
   });
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger });
