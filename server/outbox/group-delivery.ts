@@ -67,7 +67,7 @@ export interface GroupDeliveryDeps {
   /** default QUEUE_RECHECK_MS */
   recheckMs?: number;
   /** topic mode (SPEC §7); without it every post goes to the group as in reply mode */
-  topics?: { mode: Pick<TopicMode, "enabled" | "disable">; store: TopicStore };
+  topics?: { mode: Pick<TopicMode, "enabled" | "deciding" | "disable">; store: TopicStore };
 }
 
 export class GroupDelivery {
@@ -162,6 +162,9 @@ export class GroupDelivery {
       this.releaseWaiters();
       return paced;
     }
+    // SUPPORT_TOPICS=on and the start check has not answered yet: a moment's
+    // wait, so a backlog after a restart goes into the users' topics.
+    if (this.deps.topics?.mode.deciding) return 100;
     const job = outbox.head<GroupPostPayload>("telegram");
     if (!job) {
       this.releaseWaiters();

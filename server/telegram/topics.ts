@@ -55,6 +55,7 @@ export class TopicMode {
   private stopped = false;
   private lastLogged: string | null = null;
   private readonly backoff: Backoff;
+  private firstAnswer = false;
 
   constructor(private readonly deps: TopicModeDeps) {
     this.backoff = deps.backoff ?? new Backoff(2_000, 5 * 60_000);
@@ -64,6 +65,16 @@ export class TopicMode {
 
   get enabled(): boolean {
     return this.state.enabled;
+  }
+
+  /**
+   * True until the first check has an outcome (an answer, or Telegram
+   * unreachable). Delivery waits for it, so that queued posts do not go out
+   * in reply mode one round trip before topic mode turns on after a restart.
+   * It is one attempt only: while Telegram cannot be reached, reply mode.
+   */
+  get deciding(): boolean {
+    return this.deps.wanted && this.deps.api !== null && this.deps.chatId !== null && !this.firstAnswer && !this.stopped;
   }
 
   status(): TopicModeStatus {
@@ -90,6 +101,14 @@ export class TopicMode {
   private async check(): Promise<void> {
     const { api, chatId, logger } = this.deps;
     if (this.stopped || !api || !chatId) return;
+    try {
+      await this.attempt(api, chatId, logger);
+    } finally {
+      this.firstAnswer = true;
+    }
+  }
+
+  private async attempt(api: Api, chatId: () => Promise<number>, logger: Logger): Promise<void> {
     try {
       const id = await chatId();
       const chat = await api.getChat(id);

@@ -8,7 +8,8 @@ import path from "node:path";
 import type { Message, User } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createLogger } from "../../server/logger.js";
-import { postJson, requestJson } from "../fixtures/http.js";
+import { photoForm, postJson, requestJson } from "../fixtures/http.js";
+import { makePng } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { History, SendAnswer } from "../fixtures/wire.js";
 import { pause, startDesk, type Desk } from "./desk-setup.js";
@@ -144,6 +145,26 @@ describe("one topic per user", () => {
     expect(inGroup).toEqual([...answers].sort((a, b) => a.id - b.id).map((a) => byId.get(a.id)));
     // each post is a topic message that Telegram shows replying to the creation message
     expect(posts.every((m) => m.is_topic_message === true && m.reply_to_message?.message_id === topics[0]?.threadId)).toBe(true);
+  });
+
+  test("an album goes into the user's topic as one media group; an agent's photo there reaches the user", async () => {
+    const user = "topic-album-1";
+    const photos = [makePng(6, 6, [10, 200, 10]), makePng(7, 7, [10, 10, 200])].map((bytes, i) => ({ bytes, name: `p${i}.png`, type: "image/png" }));
+    const res = await requestJson<SendAnswer>(`${d.t.url}/send_message`, { method: "POST", body: photoForm({ user_id: user, message: "два фото" }, photos) });
+    expect(res.status).toBe(200);
+    const topic = await until("the topic", () => topicsOf(d.tg, user)[0]);
+    const items = await until("the album", () => {
+      const inTopic = d.tg.sent(GROUP).filter((m) => m.message_thread_id === topic.threadId && m.photo);
+      return inTopic.length === 2 ? inTopic : null;
+    });
+    expect(new Set(items.map((m) => m.media_group_id)).size).toBe(1);
+    // multipart: every parameter arrives as text
+    expect(Number(d.tg.callsTo("sendMediaGroup").at(-1)?.params.message_thread_id)).toBe(topic.threadId);
+
+    const update = d.tg.updates.groupPhoto({ chatId: GROUP, bytes: makePng(9, 9), caption: "вот так", threadId: topic.threadId });
+    expect((await d.webhook(update)).status).toBe(200);
+    const reply = (await history(d, user)).find((m) => m.direction === "support" && m.message === "вот так");
+    expect(reply?.photo_url).toBeTruthy();
   });
 
   test("a long name is cut, the name first, the id kept whole; no name: Пользователь", async () => {
