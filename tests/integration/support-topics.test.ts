@@ -265,6 +265,14 @@ describe("routing in topics", () => {
     expect(await supportTexts()).toEqual(before);
   });
 
+  test("/info in General or in a topic of no user finds no user and says how to use it", async () => {
+    const loose = await d.webhook(d.tg.updates.groupText({ chatId: GROUP, text: "/info" }));
+    expect(loose.status).toBe(200);
+    const usage = d.tg.sent(GROUP).at(-1);
+    expect(usage?.text).toMatch(/ответом на сообщение пользователя/);
+    expect(usage?.text).not.toContain(user);
+  });
+
   test("/info inside the topic answers about the topic's user, in the topic", async () => {
     const answers = await inTopic(d, thread, "/info");
     expect(answers).toHaveLength(1);
@@ -281,6 +289,28 @@ describe("routing in topics", () => {
     expect(post.message_thread_id).toBe(thread);
     expect(d.tg.topics(GROUP).find((t) => t.threadId === thread)?.state).toBe("open");
     expect(d.tg.callsTo("reopenForumTopic").filter((c) => c.ok)).toHaveLength(1);
+  });
+});
+
+describe("rights taken away after the check", () => {
+  test("Telegram refuses createForumTopic: the post goes out in reply mode and /health says why", async () => {
+    const d = await startDesk(GROUP, { env: TOPICS_ON, prepare: (tg) => tg.addForumGroup(GROUP) });
+    try {
+      await enabled(d);
+      d.tg.state.members.set(`${GROUP}:${d.tg.botInfo.id}`, { status: "member" });
+      const answer = await say(d, "topic-rights-1", "есть кто?");
+      expect(answer.delivery).toBe("sent");
+      expect((await posted(d, "есть кто?")).message_thread_id).toBeUndefined();
+      const topics = (await health(d)).topics;
+      expect(topics.enabled).toBe(false);
+      expect(topics.reason).toContain("createForumTopic");
+      // and an agent's reply to that post still reaches the user (reply mode)
+      const post = await posted(d, "есть кто?");
+      const { item } = await d.agentReplies("topic-rights-1", post.message_id, "Да, слушаю");
+      expect(item.direction).toBe("support");
+    } finally {
+      await d.close();
+    }
   });
 });
 
