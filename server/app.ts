@@ -137,6 +137,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
+    topics: telegram.topics,
   });
   const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger, observe: (outcome, tokens) => metrics.countPushes(outcome, tokens) });
   const support = new SupportService({
@@ -160,6 +161,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     resolveUser: createUserResolver({
       userForPost,
       userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
+      userForTopic: telegram.userForTopic,
     }),
   });
   telegram.useSupportReplies({
@@ -180,7 +182,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     devices,
     uploads,
     requireApiKey,
-    health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", ...queueHealth(outbox) }),
+    health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", topics: telegram.topics.mode.status(), ...queueHealth(outbox) }),
   });
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger }, limiter);
@@ -193,7 +195,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     requireApiKey,
     openApiDocument: () => buildOpenApiDocument([...mobileApiDoc, ...opsApiDoc], { version: packageVersion(projectRoot) }),
   });
-
 
   let closing: Promise<void> | null = null;
   return {

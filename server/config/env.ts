@@ -57,6 +57,7 @@ const variables = {
   rateLimitsEnabled: { names: ["RATE_LIMITS"], schema: optionalText.transform((v) => v?.toLowerCase() ?? "on").pipe(z.enum(["on", "off"], { error: "must be on or off" })).transform((v) => v === "on") },
   initDataMaxAgeSeconds: { names: ["INITDATA_MAX_AGE_SECONDS"], schema: optionalText.transform((v) => v ?? "86400").pipe(z.string().regex(/^[1-9]\d*$/, "must be a positive whole number of seconds").transform(Number)) },
   trustProxy: { names: ["TRUST_PROXY"], schema: optionalText.transform((v) => v ?? "false").pipe(z.enum(["true", "false", "1", "0"], { error: "must be true or false" })).transform((v) => v === "true" || v === "1") },
+  supportTopics: { names: ["SUPPORT_TOPICS"], schema: optionalText.transform((v) => v ?? "off").pipe(z.enum(["on", "off"], { error: "must be on or off" })).transform((v) => v === "on") },
   logLevel: { names: ["LOG_LEVEL"], schema: optionalText.transform((v) => v ?? "info").pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })) },
 } as const;
 

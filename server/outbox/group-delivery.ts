@@ -12,12 +12,26 @@
 // refused too, set aside (kept, with the reason) so the rest go out. Only a
 // refusal of the chat itself holds the queue (server/telegram/send-errors.ts
 // draws that line).
+//
+// Topic mode: before a user's first post the job makes the user's topic
+// (createForumTopic) as a step of its own, recorded in the same transaction
+// as the job's progress. The lane is strictly serial, so concurrent first
+// messages and an album find the topic the first one made. A crash between
+// Telegram creating the topic and our commit leaves that topic unrecorded:
+// the step runs again and makes another, so at most one orphan topic (empty
+// but for Telegram's service message) per crash, and never two in use,
+// since only a recorded topic is posted to. A topic Telegram says was
+// deleted is marked gone and the same step makes a new one; a closed one is
+// reopened first. Either way the post waits at the head of the lane, so
+// nothing is lost and order is kept.
 import type { Database } from "better-sqlite3";
 import type { Logger } from "../logger.js";
 import type { MappingStore } from "../support/mapping-store.js";
 import type { MessageStore } from "../support/message-store.js";
 import { fallbackAfter, planFromProgress, type GroupPostPayload, type PlannedCall } from "../telegram/group-post-fallback.js";
 import type { GroupSender } from "../telegram/group-sender.js";
+import { topicName, type TopicMode } from "../telegram/topics.js";
+import type { TopicStore, UserTopic } from "../telegram/topics-store.js";
 import { classifySendError, type SendFailure } from "../telegram/send-errors.js";
 import type { OutboxJob, OutboxStore } from "./outbox-store.js";
 import type { GroupPacer } from "./pacer.js";
@@ -52,6 +66,8 @@ export interface GroupDeliveryDeps {
   observer?: DeliveryObserver;
   /** default QUEUE_RECHECK_MS */
   recheckMs?: number;
+  /** topic mode (SPEC §7); without it every post goes to the group as in reply mode */
+  topics?: { mode: Pick<TopicMode, "enabled" | "deciding" | "disable">; store: TopicStore };
 }
 
 export class GroupDelivery {
@@ -146,6 +162,9 @@ export class GroupDelivery {
       this.releaseWaiters();
       return paced;
     }
+    // SUPPORT_TOPICS=on and the start check has not answered yet: a moment's
+    // wait, so a backlog after a restart goes into the users' topics.
+    if (this.deps.topics?.mode.deciding) return 100;
     const job = outbox.head<GroupPostPayload>("telegram");
     if (!job) {
       this.releaseWaiters();
@@ -155,6 +174,13 @@ export class GroupDelivery {
     if (notBefore > 0) {
       this.releaseWaiters();
       return notBefore;
+    }
+    let threadId: number | undefined;
+    const topics = this.deps.topics;
+    if (topics?.mode.enabled) {
+      const topic = topics.store.forUser(chatId, job.userId);
+      if (!topic || topic.state === "closed") return this.prepareTopic(job, chatId, topic, sender);
+      threadId = topic.threadId;
     }
     const calls = planFromProgress(job.payload, { publicOrigin: this.deps.publicOrigin });
     const call = calls[job.payload.step];
@@ -170,9 +196,9 @@ export class GroupDelivery {
     }
     let ids: number[];
     try {
-      ids = await sender.send(call);
+      ids = await sender.send(call, threadId);
     } catch (error) {
-      return this.onFailure(job, call, error);
+      return this.onFailure(job, call, error, threadId);
     }
     const at = this.now();
     pacer.record(Math.max(call.units, ids.length), at);
@@ -186,7 +212,77 @@ export class GroupDelivery {
     // From Telegram's answer to here is the window in which a crash would
     // make us repeat this call (README, "Guarantees").
     this.deps.observer?.recorded(ids);
-    logger.debug({ jobId: job.id, messageId: job.messageId, method: call.method, telegramIds: ids }, "posted to the support group");
+    logger.debug({ jobId: job.id, messageId: job.messageId, method: call.method, telegramIds: ids, threadId }, "posted to the support group");
+    return 0;
+  }
+
+  /** The topic step: make the user's topic (none in use) or reopen it (closed), before the post. */
+  private async prepareTopic(job: OutboxJob<GroupPostPayload>, chatId: number, topic: UserTopic | null, sender: GroupSender): Promise<number> {
+    const { db, outbox, pacer, logger } = this.deps;
+    const store = this.deps.topics?.store;
+    if (!store) return 0;
+    const now = this.now();
+    // createForumTopic posts a service message into the group: it spends budget too.
+    const delay = pacer.delayFor(1, now);
+    if (delay > 0) {
+      this.releaseWaiters();
+      return delay;
+    }
+    const method = topic ? "reopenForumTopic" : "createForumTopic";
+    try {
+      if (topic) {
+        await sender.reopenTopic(topic.threadId);
+        store.setState(chatId, topic.threadId, "open");
+        logger.info({ jobId: job.id, userId: job.userId, threadId: topic.threadId }, "reopened the user's topic for their new message");
+      } else {
+        const threadId = await sender.createTopic(topicName(job.payload.post.userName, job.userId));
+        const at = this.now();
+        db.transaction(() => {
+          store.record(chatId, job.userId, threadId, new Date(at));
+          outbox.savePayload(job.id, { ...job.payload, threadId });
+        })();
+        logger.info({ jobId: job.id, userId: job.userId, threadId }, "created the user's topic in the support group");
+      }
+    } catch (error) {
+      return this.onTopicFailure(job, chatId, topic, method, error);
+    } finally {
+      pacer.record(1, this.now());
+    }
+    return 0;
+  }
+
+  private onTopicFailure(job: OutboxJob<GroupPostPayload>, chatId: number, topic: UserTopic | null, method: string, error: unknown): number {
+    const { outbox, pacer, logger } = this.deps;
+    const topics = this.deps.topics;
+    const failure = classifySendError(error);
+    const now = this.now();
+    const context = { jobId: job.id, userId: job.userId, method, threadId: topic?.threadId, reason: failure.description };
+    if (failure.kind === "rate_limited" || failure.kind === "transient") this.releaseWaiters();
+    if (failure.kind === "rate_limited") {
+      pacer.pauseUntil(now + failure.retryAfterSeconds * 1000);
+      outbox.reschedule(job.id, new Date(now), failure.description, false);
+      return 0;
+    }
+    if (failure.kind === "transient") {
+      const wait = this.backoff.delay(job.attempts);
+      logger.warn({ ...context, retryInMs: wait }, "could not reach Telegram to prepare the user's topic; will retry");
+      outbox.reschedule(job.id, new Date(now + wait), failure.description, true);
+      return 0;
+    }
+    if (topic && /topic_not_modified/i.test(failure.description)) {
+      // Someone reopened it in Telegram already.
+      topics?.store.setState(chatId, topic.threadId, "open");
+      return 0;
+    }
+    if (topic && failure.kind === "topic_gone") {
+      topics?.store.setState(chatId, topic.threadId, "gone");
+      logger.warn(context, "the user's topic was deleted in Telegram; a new one is made for their message");
+      return 0;
+    }
+    // Telegram will not let the bot manage topics any more (rights taken
+    // away, topics turned off): the posts go on in reply mode rather than
+    // holding every user's messages.
+    topics?.mode.disable(`Telegram refused ${method} (${failure.description})`);
     return 0;
   }
 
@@ -243,12 +339,27 @@ export class GroupDelivery {
     if (first !== undefined) this.waiters.get(job.id)?.({ delivery: "sent", telegramMessageId: first });
   }
 
-  private onFailure(job: OutboxJob<GroupPostPayload>, call: PlannedCall, error: unknown): number {
+  private onFailure(job: OutboxJob<GroupPostPayload>, call: PlannedCall, error: unknown, threadId: number | undefined): number {
     const { db, outbox, pacer, logger } = this.deps;
-    const failure = classifySendError(error);
+    let failure = classifySendError(error);
+    // Only a post into a topic can meet a topic's refusal; anything else is about the message.
+    if ((failure.kind === "topic_gone" || failure.kind === "topic_closed") && threadId === undefined) failure = { kind: "message_rejected", description: failure.description };
     const now = this.now();
     const context = { jobId: job.id, messageId: job.messageId, userId: job.userId, method: call.method, attempts: job.attempts + 1, reason: failure.description };
     switch (failure.kind) {
+      case "topic_gone":
+      case "topic_closed": {
+        const chatId = this.deps.sender?.chatId;
+        if (chatId != null && threadId !== undefined) this.deps.topics?.store.setState(chatId, threadId, failure.kind === "topic_gone" ? "gone" : "closed");
+        logger.warn(context, failure.kind === "topic_gone" ? "the user's topic was deleted in Telegram; making a new one for the post" : "the user's topic is closed; reopening it for the post");
+        // Counted, and spaced out after a few, so Telegram answering this
+        // way to every attempt cannot spin the lane.
+        const wait = job.attempts >= 3 ? this.backoff.delay(job.attempts - 3) : 0;
+        // Otherwise the post goes out in a moment: the waiter may still get "sent".
+        if (wait > 0) this.releaseWaiters();
+        outbox.reschedule(job.id, new Date(now + wait), failure.description, true);
+        return 0;
+      }
       case "rate_limited":
         this.releaseWaiters();
         pacer.pauseUntil(now + failure.retryAfterSeconds * 1000);

@@ -12,7 +12,7 @@ const time = (date: Date | null) => (date ? `${formatWireTime(date)} UTC` : "—
 
 export function usageText(command: string): string {
   if (command === "delete") return "/delete отправьте ответом на свой ответ пользователю: он исчезнет из истории в приложении.";
-  return `/${command} отправьте ответом на сообщение пользователя в группе: так бот поймёт, о ком речь.`;
+  return `/${command} отправьте в теме пользователя или ответом на его сообщение в группе: так бот поймёт, о ком речь.`;
 }
 
 export function infoText(info: UserInfo): string {
@@ -46,7 +46,7 @@ export function historyTexts(userId: string, messages: readonly ChatMessage[]): 
 }
 
 export function historyUsageText(): string {
-  return `/history [n]: последние n сообщений пользователя (по умолчанию 10, не больше ${HISTORY_MAX}). Отправьте ответом на сообщение пользователя.`;
+  return `/history [n]: последние n сообщений пользователя (по умолчанию 10, не больше ${HISTORY_MAX}). Отправьте в теме пользователя или ответом на его сообщение.`;
 }
 
 export const closedText = "Разговор закрыт. Следующее сообщение пользователя откроет его снова.";

@@ -38,6 +38,8 @@ export interface AgentCommandsDeps {
   /** which app user a group message is about */
   resolveUser: UserResolver;
   conversations: Conversations;
+  /** topic mode: closes the user's topic in Telegram (/close); best-effort */
+  closeTopic?(userId: string): Promise<void>;
   logger: Logger;
 }
 
@@ -89,7 +91,9 @@ export function createAgentCommands(deps: AgentCommandsDeps): Composer<Context> 
       }
       case "close":
         deps.conversations.close(userId);
+        // Answered first: a closed topic refuses new messages (TOPIC_CLOSED).
         await answer(texts.closedText);
+        await deps.closeTopic?.(userId);
         return;
       case "ban": {
         const reason = argument.trim().slice(0, 500) || null;

@@ -25,6 +25,8 @@ export interface GroupPostPayload {
   linksFrom?: number;
   /** the calls at these steps went as plain text (Telegram refused them as they were), in the order it happened */
   plainAt?: number[];
+  /** topic mode: the topic this job made for its user (for the record; the topic store decides where posts go) */
+  threadId?: number;
 }
 
 /** Short enough that no count of Telegram's (entities, normalisation) can find it over 4096. */

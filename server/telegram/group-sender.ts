@@ -20,8 +20,12 @@ export interface GroupSender {
   readonly chatId: number | null;
   /** the numeric id, asking Telegram (getChat) when only a username is configured; throws what the call throws */
   resolveChat(): Promise<number>;
-  /** Makes one call; resolves to the ids of the messages Telegram created. */
-  send(call: GroupCall): Promise<number[]>;
+  /** Makes one call (into a forum topic when `threadId` is given); resolves to the ids of the messages Telegram created. */
+  send(call: GroupCall, threadId?: number): Promise<number[]>;
+  /** createForumTopic; resolves to the new topic's message_thread_id */
+  createTopic(name: string): Promise<number>;
+  closeTopic(threadId: number): Promise<void>;
+  reopenTopic(threadId: number): Promise<void>;
 }
 
 async function media(photo: OutgoingPhoto): Promise<InputFile | string> {
@@ -49,14 +53,24 @@ export function createGroupSender(api: Api, configured: string): GroupSender {
       chatId ??= (await api.getChat(configured)).id;
       return chatId;
     },
-    async send(call) {
+    async createTopic(name) {
+      return (await api.createForumTopic(target(), name)).message_thread_id;
+    },
+    async closeTopic(threadId) {
+      await api.closeForumTopic(target(), threadId);
+    },
+    async reopenTopic(threadId) {
+      await api.reopenForumTopic(target(), threadId);
+    },
+    async send(call, threadId) {
+      const thread = threadId === undefined ? {} : { message_thread_id: threadId };
       switch (call.method) {
         case "sendMessage": {
-          const sent = await api.sendMessage(target(), call.text, { entities: call.entities, link_preview_options: { is_disabled: true } });
+          const sent = await api.sendMessage(target(), call.text, { ...thread, entities: call.entities, link_preview_options: { is_disabled: true } });
           return [sent.message_id];
         }
         case "sendPhoto": {
-          const sent = await api.sendPhoto(target(), await media(call.photo), { caption: call.caption, caption_entities: call.entities });
+          const sent = await api.sendPhoto(target(), await media(call.photo), { ...thread, caption: call.caption, caption_entities: call.entities });
           return [sent.message_id];
         }
         case "sendMediaGroup": {
@@ -64,7 +78,7 @@ export function createGroupSender(api: Api, configured: string): GroupSender {
           for (const [i, photo] of call.photos.entries()) {
             items.push({ type: "photo", media: await media(photo), ...(i === 0 ? { caption: call.caption, caption_entities: call.entities } : {}) });
           }
-          const sent = await api.sendMediaGroup(target(), items);
+          const sent = await api.sendMediaGroup(target(), items, thread);
           return sent.map((m) => m.message_id);
         }
       }

@@ -28,7 +28,20 @@ export type SendFailure =
   /** network trouble or a Telegram 5xx: retry with backoff */
   | { kind: "transient"; description: string }
   /** the chat or the bot itself is refused (bot removed, chat not found, bad token): an operator must fix it */
-  | { kind: "chat_refused"; description: string };
+  | { kind: "chat_refused"; description: string }
+  /** (topic mode) the forum topic the post went to was deleted: make a new one and post there */
+  | { kind: "topic_gone"; description: string }
+  /** (topic mode) the forum topic is closed: reopen it, then post */
+  | { kind: "topic_closed"; description: string };
+
+/**
+ * 400s about the forum topic a post was sent into. "message thread not
+ * found" is what the Bot API answers for a deleted topic today; tdlib's
+ * TOPIC_DELETED and TOPIC_ID_INVALID say the same. Only meaningful for a
+ * call that named a topic: the caller checks that.
+ */
+const TOPIC_GONE = ["message thread not found", "topic_deleted", "topic_id_invalid"];
+const TOPIC_CLOSED = "topic_closed";
 
 /** 400s about a photo: the fix is to send the photo as a link. */
 const PHOTO_PROBLEMS = [
@@ -85,6 +98,8 @@ export function classifySendError(error: unknown): SendFailure {
     // the group chat", "bot can't initiate conversation", "bot was blocked".
     if (code === 401 || code === 403 || code === 404) return { kind: "chat_refused", description };
     const lower = error.description.toLowerCase();
+    if (TOPIC_GONE.some((p) => lower.includes(p))) return { kind: "topic_gone", description };
+    if (lower.includes(TOPIC_CLOSED)) return { kind: "topic_closed", description };
     if (CHAT_PROBLEMS.some((p) => lower.includes(p))) return { kind: "chat_refused", description };
     if (PHOTO_PROBLEMS.some((p) => lower.includes(p))) return { kind: "photo_rejected", description };
     // "message is too long", "can't parse entities", "message text is empty",

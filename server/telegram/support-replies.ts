@@ -1,6 +1,7 @@
-// Group → user (SPEC §4): an agent's message in the support group that
+// Group → user (SPEC §4, §7): an agent's message in the support group that
 // replies to a message the bot posted for a user becomes a support message
-// for that user. Text, or caption + photo (the largest size, fetched from
+// for that user, and so does any message a person writes in a user's forum
+// topic (topic mode), reply or not. Text, or caption + photo (the largest size, fetched from
 // Telegram into our uploads). Commands and `//` notes for colleagues never
 // do; anything else in the group, and every other chat, reaches no user.
 // An agent's edit of a delivered reply changes the stored text (SPEC §7).
@@ -15,7 +16,7 @@ import type { PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
 import { MAX_AGENT_PHOTO_BYTES } from "../storage/uploads.js";
 import type { SupportReplyInput } from "../support/support-service.js";
-import { agentText, isCommandOrNote, isFromPerson, type SupportGroupTest } from "./group-messages.js";
+import { agentText, isCommandOrNote, isForumServiceMessage, isFromPerson, topicOf, type SupportGroupTest } from "./group-messages.js";
 
 export type { SupportReplyInput } from "../support/support-service.js";
 
@@ -24,6 +25,8 @@ export interface SupportRepliesDeps {
   isSupportGroup: SupportGroupTest;
   /** the user a message the bot posted into the group belongs to, or null */
   userForPost(chatId: number, telegramMessageId: number): string | null | Promise<string | null>;
+  /** the user a forum topic belongs to (topic mode), or null */
+  userForTopic?(chatId: number, threadId: number): string | null;
   addSupportReply(input: SupportReplyInput): unknown;
   /** an agent edited their message: the support message it became takes the new text (null: nothing changed); without it edits are ignored */
   editSupportReply?(input: SupportReplyEdit): unknown;
@@ -128,15 +131,24 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
   composer.on("message", async (ctx, next) => {
     const message = ctx.message;
     if (!deps.isSupportGroup(message.chat)) return next();
+    const thread = topicOf(message);
+    // Topic mode: the topic says whose it is. Telegram makes every topic
+    // message a reply to the topic's creation message (the bot's), so the
+    // reply rule below must not decide it.
+    const topicUser = thread === null ? null : (deps.userForTopic?.(message.chat.id, thread) ?? null);
     const original = message.reply_to_message;
-    // Only replies to the bot's own posts can belong to a user; skip the lookup otherwise.
-    if (!original || original.from?.id !== ctx.me.id) return next();
-    const where = { chatId: message.chat.id, telegramMessageId: message.message_id, repliedTo: original.message_id };
+    // Otherwise only replies to the bot's own posts can belong to a user; skip the lookup for anything else.
+    if (!topicUser && (!original || original.from?.id !== ctx.me.id)) return next();
+    const where = { chatId: message.chat.id, telegramMessageId: message.message_id, repliedTo: original?.message_id, threadId: thread ?? undefined };
     if (isCommandOrNote(message)) {
       deps.logger.debug(where, "a command or a note for colleagues in the group; not delivered");
       return;
     }
-    const userId = await deps.userForPost(message.chat.id, original.message_id);
+    if (topicUser && (!isFromPerson(message) || isForumServiceMessage(message))) {
+      deps.logger.debug(where, "a service message or a bot's message in a user's topic; not delivered");
+      return;
+    }
+    const userId = topicUser ?? (original ? await deps.userForPost(message.chat.id, original.message_id) : null);
     if (!userId) {
       deps.logger.debug(where, "group reply to a bot message that belongs to no user; ignored");
       return;

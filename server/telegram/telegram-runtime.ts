@@ -17,15 +17,22 @@ import { configureBotMenu, createDiaryStartComposer } from "./diary-start.js";
 import { createGroupSender, type GroupSender } from "./group-sender.js";
 import { startPolling, type Polling } from "./polling.js";
 import { createSupportReplies, type SupportRepliesDeps } from "./support-replies.js";
+import { classifySendError } from "./send-errors.js";
+import { TopicMode } from "./topics.js";
+import { TopicStore } from "./topics-store.js";
 import { createWebhookHandler, handleTelegramHealth } from "./webhook.js";
 
 export interface TelegramRuntime {
   bot: Bot | null;
   sender: GroupSender | null;
+  /** topic mode (SPEC §7): whether it is in use, and each user's topic */
+  topics: { mode: TopicMode; store: TopicStore };
   /** agents' replies in the group become support messages */
-  useSupportReplies(deps: Omit<SupportRepliesDeps, "isSupportGroup" | "logger">): void;
+  useSupportReplies(deps: Omit<SupportRepliesDeps, "isSupportGroup" | "logger" | "userForTopic">): void;
   /** agents' commands in the group; install before the replies, so a command is never delivered */
-  useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger">): void;
+  useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger" | "closeTopic">): void;
+  /** the user a forum topic of the support group belongs to */
+  userForTopic(chatId: number, threadId: number): string | null;
   registerRoutes(router: Router): void;
   /** polling (TELEGRAM_MODE=polling) and the bot's menu; never blocks start-up */
   start(): void;
@@ -49,17 +56,47 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
   const sender = bot && config.groupChatId ? createGroupSender(bot.api, config.groupChatId) : null;
   const isSupportGroup = config.groupChatId ? supportGroupTest(config.groupChatId, () => sender?.chatId ?? null) : () => false;
   let polling: Polling | null = null;
+  const topicStore = new TopicStore(db.sqlite);
+  const topicMode = new TopicMode({
+    wanted: config.supportTopics,
+    api: bot?.api ?? null,
+    chatId: sender ? () => sender.resolveChat() : null,
+    botId: async () => {
+      if (!bot) throw new Error("the bot is off");
+      await bot.init();
+      return bot.botInfo.id;
+    },
+    logger,
+  });
+  const userForTopic = (chatId: number, threadId: number) => topicStore.byThread(chatId, threadId)?.userId ?? null;
+  /** /close in topic mode: the topic is closed; the user's next message reopens it (GroupDelivery). */
+  const closeTopic = async (userId: string): Promise<void> => {
+    const chatId = sender?.chatId;
+    const topic = chatId == null ? null : topicStore.forUser(chatId, userId);
+    if (!sender || chatId == null || !topic || topic.state !== "open") return;
+    try {
+      await sender.closeTopic(topic.threadId);
+      topicStore.setState(chatId, topic.threadId, "closed");
+    } catch (error) {
+      const failure = classifySendError(error);
+      if (/topic_not_modified/i.test(failure.description)) topicStore.setState(chatId, topic.threadId, "closed");
+      else if (failure.kind === "topic_gone") topicStore.setState(chatId, topic.threadId, "gone");
+      else logger.warn({ userId, threadId: topic.threadId, reason: failure.description }, "could not close the user's topic; the conversation is closed all the same");
+    }
+  };
 
   return {
     bot,
     sender,
+    topics: { mode: topicMode, store: topicStore },
+    userForTopic,
     useSupportReplies(deps) {
       if (bot && config.groupChatId) {
-        bot.use(createSupportReplies({ ...deps, isSupportGroup, logger }));
+        bot.use(createSupportReplies({ ...deps, userForTopic, isSupportGroup, logger }));
       }
     },
     useAgentCommands(deps) {
-      if (bot && config.groupChatId) bot.use(createAgentCommands({ ...deps, isSupportGroup, logger }));
+      if (bot && config.groupChatId) bot.use(createAgentCommands({ ...deps, closeTopic, isSupportGroup, logger }));
     },
     registerRoutes(router) {
       router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
@@ -76,12 +113,15 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
       });
     },
     start() {
+      // Sending works in every TELEGRAM_MODE, so topic mode is checked in every one.
+      topicMode.start();
       if (!bot || config.telegramMode === "off") return;
       if (config.telegramMode === "polling") polling = startPolling({ bot, logger });
       // Menu button and command list: nice to have, never a reason not to start.
       void configureBotMenu(bot.api, config, logger).catch((error: unknown) => logger.warn({ err: error }, "could not set the bot's commands and menu button"));
     },
     async stop() {
+      topicMode.stop();
       await polling?.stop();
     },
   };

@@ -3,6 +3,7 @@
 // stand-in behind firebase-admin. Sockets connect with socket.io-client's
 // defaults (long-polling first, then the upgrade), as the mobile app does.
 import { io, type Socket } from "socket.io-client";
+import type { Logger } from "../../server/logger.js";
 import { startFcmStandIn, writeFakeServiceAccount, type FakeServiceAccount, type FcmStandIn } from "../fixtures/fcm-stand-in.js";
 import { postJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
@@ -27,8 +28,21 @@ export interface Desk {
   close(): Promise<void>;
 }
 
-export async function startDesk(group: number): Promise<Desk> {
-  const tg = await startTelegramStandIn();
+export interface DeskOptions {
+  /** more environment (e.g. SUPPORT_TOPICS=on) */
+  env?: Record<string, string>;
+  /** shapes Telegram before the service starts (e.g. a forum group) */
+  prepare?: (tg: TelegramStandIn) => void;
+  /** reuse this stand-in (a restart) */
+  tg?: TelegramStandIn;
+  /** reuse this folder and its database (a restart) */
+  dir?: string;
+  logger?: Logger;
+}
+
+export async function startDesk(group: number, options: DeskOptions = {}): Promise<Desk> {
+  const tg = options.tg ?? (await startTelegramStandIn());
+  options.prepare?.(tg);
   const account: FakeServiceAccount = writeFakeServiceAccount({ projectId: "desk-test" });
   const fcm = await startFcmStandIn({ projectId: "desk-test" });
   const t = await startTestApp({
@@ -39,7 +53,10 @@ export async function startDesk(group: number): Promise<Desk> {
       TELEGRAM_MODE: "webhook",
       TELEGRAM_WEBHOOK_SECRET: SECRET,
       FCM_SERVICE_ACCOUNT_PATH: account.path,
+      ...options.env,
     },
+    dir: options.dir,
+    ...(options.logger ? { logger: options.logger } : {}),
     botInfo: tg.botInfo,
     pushTransport: fcm.transport,
     // These tests post far more than Telegram's 20 a minute; pacing has its own tests.
@@ -91,7 +108,7 @@ export async function startDesk(group: number): Promise<Desk> {
       for (const socket of sockets) socket.close();
       await t.close();
       await fcm.close();
-      await tg.close();
+      if (!options.tg) await tg.close();
       account.cleanup();
     },
   };

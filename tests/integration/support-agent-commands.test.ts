@@ -66,12 +66,12 @@ describe("/info", () => {
 
     const loose = await command("/info");
     expect(loose).toHaveLength(1);
-    expect(loose[0]?.text).toMatch(/ответом на сообщение пользователя/);
+    expect(loose[0]?.text).toMatch(/в теме пользователя или ответом на его сообщение/);
     // a reply to a colleague's message has no user either
     const chatter = d.tg.updates.groupText({ chatId: GROUP, text: "кто на смене?", from: COLLEAGUE });
     expect((await d.webhook(chatter)).status).toBe(200);
     const toChatter = await command("/info", (chatter as { message: Message }).message.message_id);
-    expect(toChatter[0]?.text).toMatch(/ответом на сообщение пользователя/);
+    expect(toChatter[0]?.text).toMatch(/в теме пользователя или ответом на его сообщение/);
   });
 
   test("any person in the group may use the commands, not only the menu's administrators", async () => {
