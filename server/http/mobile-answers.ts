@@ -35,6 +35,8 @@ export const chatMessageWire = z.object({
   photo_urls: z.array(z.string()).describe("every photo of an album, in order"),
   direction: z.enum(["user", "support"]),
   created_at: wireTime,
+  read: z.boolean().optional().describe("support messages only: whether the user has read it"),
+  edited_at: wireTime.optional().describe("support messages an agent edited: when"),
 });
 
 export const messageHistoryAnswer = z.object({
@@ -49,6 +51,13 @@ export const deviceStatusAnswer = z.object({
   device_count: z.number().int().min(0),
   has_tokens: z.boolean(),
 });
+
+export const markReadAnswer = z.object({
+  success: z.literal(true),
+  unread: z.number().int().min(0).describe("support messages the user has not read yet"),
+});
+
+export const unreadCountAnswer = z.object({ user_id: z.string(), unread: z.number().int().min(0) });
 
 // More fields may be added (SPEC §2); the ones an operator reads today are listed.
 export const healthAnswer = z.looseObject({

@@ -4,8 +4,17 @@
 import { z } from "zod";
 import type { ParameterDoc, ResponseDoc, RouteDoc } from "../ops/openapi.js";
 import { userIdSchema } from "../support/validation.js";
-import { deviceStatusAnswer, errorAnswer, healthAnswer, messageHistoryAnswer, registerDeviceAnswer, sendMessageAnswer } from "./mobile-answers.js";
-import { registerDeviceJson, sendMessageJson } from "./mobile-input.js";
+import {
+  deviceStatusAnswer,
+  errorAnswer,
+  healthAnswer,
+  markReadAnswer,
+  messageHistoryAnswer,
+  registerDeviceAnswer,
+  sendMessageAnswer,
+  unreadCountAnswer,
+} from "./mobile-answers.js";
+import { markReadJson, registerDeviceJson, sendMessageJson } from "./mobile-input.js";
 
 const MAX_PHOTOS = 10;
 
@@ -30,12 +39,20 @@ const tooMany: ResponseDoc = {
 /** The errors every guarded route can give. */
 const guardedErrors: Record<string, ResponseDoc> = {
   "400": error("the request is not valid; error names the problem"),
-  "401": error("API_KEY is set and the request lacks the key"),
+  "401": error("API_KEY is set and the request lacks the key, or USER_HASH_SECRET is set and user_hash is missing or wrong"),
   "429": tooMany,
   default: error("any other failure"),
 };
 
 const userIdPath: ParameterDoc = { name: "user_id", in: "path", description: "the app's user id", schema: userIdSchema };
+
+// With USER_HASH_SECRET set, a request naming a user proves it (SPEC §2): as
+// a body field, this query parameter or this header.
+const userHashSchema = z.string().regex(/^[0-9a-f]{64}$/).describe("lowercase hex HMAC-SHA256 of user_id, keyed with USER_HASH_SECRET");
+const userHashParameters: ParameterDoc[] = [
+  { name: "user_hash", in: "query", description: "the user's identity hash (when USER_HASH_SECRET is set)", schema: userHashSchema },
+  { name: "X-User-Hash", in: "header", description: "the same, as a header", schema: userHashSchema },
+];
 
 export const mobileApiDoc: RouteDoc[] = [
   {
@@ -48,11 +65,12 @@ export const mobileApiDoc: RouteDoc[] = [
       "A repeated `client_message_id` (or Idempotency-Key) returns the first answer.",
     tags: ["mobile"],
     auth: "apiKey",
-    parameters: [{ name: "Idempotency-Key", in: "header", description: "same as client_message_id", schema: z.string().min(1).max(128) }],
+    parameters: [{ name: "Idempotency-Key", in: "header", description: "same as client_message_id", schema: z.string().min(1).max(128) }, ...userHashParameters],
     body: { "application/json": sendMessageJson, "multipart/form-data": sendMessageForm },
     responses: {
       "200": { description: "stored (and sent, or queued)", schema: sendMessageAnswer },
       ...guardedErrors,
+      "403": error("an agent banned this user (/ban): nothing is stored or posted"),
       "413": error("a photo or the body is too large"),
       "415": error("neither JSON nor a multipart form"),
     },
@@ -63,6 +81,7 @@ export const mobileApiDoc: RouteDoc[] = [
     summary: "Register (or update) a device's FCM token for push",
     tags: ["mobile"],
     auth: "apiKey",
+    parameters: userHashParameters,
     body: { "application/json": registerDeviceJson },
     responses: { "200": { description: "registered", schema: registerDeviceAnswer }, ...guardedErrors, "413": error("the body is too large") },
   },
@@ -75,6 +94,7 @@ export const mobileApiDoc: RouteDoc[] = [
     auth: "apiKey",
     parameters: [
       userIdPath,
+      ...userHashParameters,
       { name: "limit", in: "query", description: "1..200 (clamped); anything non-numeric means 50", schema: z.string() },
       { name: "user_name", in: "query", description: "the name the greeting uses", schema: z.string().max(256) },
     ],
@@ -86,10 +106,30 @@ export const mobileApiDoc: RouteDoc[] = [
     summary: "Whether a user has devices registered for push",
     tags: ["mobile"],
     auth: "apiKey",
-    parameters: [userIdPath],
+    parameters: [userIdPath, ...userHashParameters],
     responses: { "200": { description: "the user's devices", schema: deviceStatusAnswer }, ...guardedErrors },
   },
-  ...["/message_history", "/check_device"].map(
+  {
+    method: "post",
+    path: "/mark_read",
+    summary: "The user has read every support message up to up_to_id",
+    description: "Marking never un-reads. Every socket of the user gets `read {user_id, up_to_id, unread}` (the socket's own `mark_read` event does the same).",
+    tags: ["mobile"],
+    auth: "apiKey",
+    parameters: userHashParameters,
+    body: { "application/json": markReadJson },
+    responses: { "200": { description: "marked", schema: markReadAnswer }, ...guardedErrors, "413": error("the body is too large") },
+  },
+  {
+    method: "get",
+    path: "/unread_count/{user_id}",
+    summary: "How many support messages the user has not read (the app's badge)",
+    tags: ["mobile"],
+    auth: "apiKey",
+    parameters: [userIdPath, ...userHashParameters],
+    responses: { "200": { description: "the count", schema: unreadCountAnswer }, ...guardedErrors },
+  },
+  ...["/message_history", "/check_device", "/unread_count"].map(
     (path): RouteDoc => ({
       method: "get",
       path,

@@ -84,6 +84,14 @@ beforeAll(async () => {
   expect((await call(t, "GET", "/check_device/{user_id}", "/check_device/oa-user")).status).toBe(200);
   expect((await call(t, "GET", "/check_device", "/check_device")).status).toBe(400);
 
+  // Read state (SPEC §7): the greeting the history request above added is a support message to read.
+  const greeting = (await (await fetch(`${t.url}/message_history/oa-user`)).json()) as { messages: { id: number; direction: string }[] };
+  const upTo = greeting.messages.filter((m) => m.direction === "support").at(-1)?.id ?? 1;
+  expect((await call(t, "POST", "/mark_read", "/mark_read", json({ user_id: "oa-user", up_to_id: upTo }))).status).toBe(200);
+  expect((await call(t, "POST", "/mark_read", "/mark_read", json({ user_id: "oa-user", up_to_id: -1 }))).status).toBe(400);
+  expect((await call(t, "GET", "/unread_count/{user_id}", "/unread_count/oa-user")).status).toBe(200);
+  expect((await call(t, "GET", "/unread_count", "/unread_count")).status).toBe(400);
+
   expect((await call(t, "GET", "/health", "/health")).status).toBe(200);
   const photoUrl = (sent.body as { photo_url: string | null }).photo_url ?? (form.body as { photo_url: string }).photo_url;
   expect((await call(t, "GET", "/uploads/{filename}", new URL(photoUrl, t.url).pathname)).status).toBe(200);
