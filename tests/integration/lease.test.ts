@@ -41,7 +41,7 @@ function sqliteEngine(): Engine {
         db.close();
       }
       const db = new BetterSqlite3(file, { timeout: 5000 });
-      cleanups.push(() => db.close());
+      cleanups.push(() => void db.close());
       return new SqliteLeaseStore(db);
     },
   };
