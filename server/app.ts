@@ -8,6 +8,8 @@ import type { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { registerDiaryRestRoutes } from "./api/diary-rest.js";
 import { registerTrpcRoutes } from "./api/http.js";
+import { Lease } from "./cluster/lease.js";
+import { SqliteLeaseStore } from "./cluster/lease-store.js";
 import type { Config } from "./config/env.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { AppError } from "./errors.js";
@@ -56,7 +58,13 @@ export interface AppOptions {
   deliveryObserver?: DeliveryObserver;
   /** inbound REST rate limits; defaults in server/http/rate-limit.ts */
   rateLimits?: RateLimitOverrides;
+  /** how long the sender lease outlives its holder's last renewal (default SENDER_LEASE_TTL_MS) */
+  leaseTtlMs?: number;
 }
+
+/** The group sender's lease: a process that dies holding it is replaced after this long (SPEC §8: within 15 s). */
+export const SENDER_LEASE_TTL_MS = 10_000;
+const SENDER_LEASE = "group-sender";
 
 export interface App {
   config: Config;
@@ -71,6 +79,8 @@ export interface App {
   groupDelivery: GroupDelivery;
   pushDelivery: PushDelivery;
   outbox: OutboxStore;
+  /** whether this process is the one that sends into the group (and polls) */
+  senderLease: Lease;
   router: Router;
   /** starts listening and the background workers; resolves to the bound address */
   listen(): Promise<AddressInfo>;
@@ -102,6 +112,22 @@ export async function createApp(options: AppOptions): Promise<App> {
   server.on("clientError", answerClientError);
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined });
 
+  // One sender per database: a second process on the same file (a rolling
+  // restart) waits until this one has stopped or died.
+  const leaseStore = new SqliteLeaseStore(db.sqlite);
+  const senderLease = new Lease({
+    store: leaseStore,
+    name: SENDER_LEASE,
+    instanceId: config.instanceId,
+    ttlMs: options.leaseTtlMs ?? SENDER_LEASE_TTL_MS,
+    logger,
+    onAcquired: () => {
+      groupDelivery.leadershipGained();
+      telegram.start();
+    },
+    onLost: () => void telegram.stop(),
+  });
+
   const groupDelivery = new GroupDelivery({
     db: db.sqlite,
     outbox,
@@ -112,6 +138,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
+    mayLead: () => senderLease.held,
+    stillLeading: () => {
+      const epoch = senderLease.epoch;
+      return epoch !== null && leaseStore.holdsNow(SENDER_LEASE, epoch);
+    },
   });
   const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger });
   const support = new SupportService({
@@ -154,7 +185,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     requireApiKey: (req) => {
       if (keyCheck && !keyCheck(requestKey(req))) throw new AppError("UNAUTHORIZED", "API key required: send X-API-Key: <key> or Authorization: Bearer <key>");
     },
-    health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", ...queueHealth(outbox) }),
+    health: () => ({
+      telegram: telegram.sender ? "on" : "off",
+      push: push.enabled ? "on" : "off",
+      instance: config.instanceId,
+      leader: senderLease.held,
+      ...queueHealth(outbox),
+    }),
   });
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger });
@@ -182,16 +219,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     groupDelivery,
     pushDelivery,
     outbox,
+    senderLease,
     router,
     listen() {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(config.port, config.host, () => {
           server.off("error", reject);
-          groupDelivery.start();
-          pushDelivery.start();
-          telegram.start();
-          resolve(server.address() as AddressInfo);
+          // The lease's first answer comes before the loops start, so a
+          // process that holds it sends from its first request on.
+          void senderLease.start().then(() => {
+            groupDelivery.start();
+            pushDelivery.start();
+            resolve(server.address() as AddressInfo);
+          }, reject);
         });
       });
     },
@@ -200,6 +241,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
         await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]), deadline]);
+        // After the sends stopped: the next process starts where this one ended.
+        await senderLease.stop();
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);

@@ -26,7 +26,11 @@ export interface TelegramRuntime {
   /** agents' commands in the group; install before the replies, so a command is never delivered */
   useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger">): void;
   registerRoutes(router: Router): void;
-  /** polling (TELEGRAM_MODE=polling) and the bot's menu; never blocks start-up */
+  /**
+   * Polling (TELEGRAM_MODE=polling) and the bot's menu: the work only one
+   * process does, so it is started when this one takes the sender lease
+   * and stopped when it loses it. Never blocks start-up.
+   */
   start(): void;
   stop(): Promise<void>;
 }
@@ -74,13 +78,15 @@ export function createTelegramRuntime({ config, logger, db, botInfo }: TelegramR
       });
     },
     start() {
-      if (!bot || config.telegramMode === "off") return;
+      if (!bot || config.telegramMode === "off" || polling) return;
       if (config.telegramMode === "polling") polling = startPolling({ bot, logger });
       // Menu button and command list: nice to have, never a reason not to start.
       void configureBotMenu(bot.api, config, logger).catch((error: unknown) => logger.warn({ err: error }, "could not set the bot's commands and menu button"));
     },
     async stop() {
-      await polling?.stop();
+      const current = polling;
+      polling = null;
+      await current?.stop();
     },
   };
 }
