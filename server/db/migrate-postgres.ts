@@ -10,11 +10,9 @@
 // connection and the next instance goes on. Each migration runs in its own
 // transaction with its bookkeeping row (PostgreSQL's DDL is transactional),
 // so a failed one leaves nothing half-applied.
-import { createHash, randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { MigrationError, type MigrationResult } from "./migrate.js";
+import { alreadyApplied, MigrationError, readMigrations, type MigrationFile, type MigrationResult } from "./migrate.js";
 
 /** Any fixed 64-bit number; the one this service's migrations serialise on. */
 export const MIGRATION_LOCK_KEY = 7_306_914_825_011n;
@@ -31,29 +29,15 @@ const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-interface Applied {
-  name: string;
-  checksum: string;
-  finished: boolean;
-}
-
-function migrationNames(migrationsDir: string): string[] {
-  if (!existsSync(migrationsDir)) throw new MigrationError(`no migrations folder at ${migrationsDir}`);
-  return readdirSync(migrationsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(migrationsDir, entry.name, "migration.sql")))
-    .map((entry) => entry.name)
-    .sort();
-}
-
 /** Applies what is missing, holding the migration lock on one connection of its own. */
 export async function applyPostgresMigrations(connectionString: string, migrationsDir: string): Promise<MigrationResult> {
-  const names = migrationNames(migrationsDir);
+  const migrations = readMigrations(migrationsDir);
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY.toString()]);
     try {
-      return await applyLocked(client, migrationsDir, names);
+      return await applyLocked(client, migrations);
     } finally {
       await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY.toString()]);
     }
@@ -62,22 +46,16 @@ export async function applyPostgresMigrations(connectionString: string, migratio
   }
 }
 
-async function applyLocked(client: pg.Client, migrationsDir: string, names: string[]): Promise<MigrationResult> {
+async function applyLocked(client: pg.Client, migrations: MigrationFile[]): Promise<MigrationResult> {
   await client.query(BOOKKEEPING);
   const { rows } = await client.query<{ name: string; checksum: string; finished: boolean }>(
     `SELECT migration_name AS name, checksum, finished_at IS NOT NULL AS finished FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
   );
-  const done = new Map<string, Applied>(rows.map((row) => [row.name, row]));
+  const done = new Map(rows.map((row) => [row.name, row]));
   const applied: string[] = [];
-  for (const name of names) {
-    const sql = readFileSync(path.join(migrationsDir, name, "migration.sql"), "utf8");
-    const checksum = createHash("sha256").update(sql).digest("hex");
-    const previous = done.get(name);
-    if (previous) {
-      if (!previous.finished) throw new MigrationError(`migration ${name} was started but never finished; repair the database with "prisma migrate resolve"`);
-      if (previous.checksum !== checksum) throw new MigrationError(`migration ${name} was changed after it was applied`);
-      continue;
-    }
+  for (const migration of migrations) {
+    const { name, sql, checksum } = migration;
+    if (alreadyApplied(migration, done.get(name))) continue;
     await client.query("BEGIN");
     try {
       const started = new Date();
