@@ -13,7 +13,7 @@ const inCi = () => Boolean(process.env.CI) && process.env.CI !== "false" && proc
 export function engineUrl(variable: EngineVariable): string | null {
   const url = process.env[variable]?.trim();
   if (url) return url;
-  const how = "start the engines with `. tests/engines/start.sh` (README, Tests)";
+  const how = "start the engines with `. tests/engines/start.sh` (README, Quick start)";
   if (inCi()) throw new Error(`${variable} is not set, so the engine tests cannot run; in CI they must: ${how}`);
   console.warn(`[engines] ${variable} is not set: skipping the tests that need it; ${how}`);
   return null;
