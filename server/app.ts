@@ -123,10 +123,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     onAcquired: () => {
       groupDelivery.leadershipGained();
-      telegram.start();
+      leaderWork(() => {
+        pushDelivery.start();
+        telegram.start();
+      });
     },
-    onLost: () => void telegram.stop(),
+    onLost: () => leaderWork(() => Promise.all([pushDelivery.stop(), telegram.stop()])),
   });
+  // The push lane, polling and the bot menu run on the lease holder only;
+  // starts and stops run one after another, so a quick lose-and-retake
+  // never finds a loop still stopping.
+  let leaderChanges: Promise<unknown> = Promise.resolve();
+  const leaderWork = (change: () => unknown) => {
+    leaderChanges = leaderChanges.then(change).catch((error: unknown) => logger.error({ err: error }, "could not start or stop the sender's work"));
+  };
 
   const groupDelivery = new GroupDelivery({
     db: db.sqlite,
@@ -230,7 +240,6 @@ export async function createApp(options: AppOptions): Promise<App> {
           // process that holds it sends from its first request on.
           void senderLease.start().then(() => {
             groupDelivery.start();
-            pushDelivery.start();
             resolve(server.address() as AddressInfo);
           }, reject);
         });
