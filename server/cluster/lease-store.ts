@@ -22,6 +22,8 @@ export interface LeaseStore {
   release(name: string, owner: string, epoch: number): Promise<void>;
   /** Whether `epoch` is still the unexpired holder's epoch of `name`: the fence. */
   holds(name: string, epoch: number): Promise<boolean>;
+  /** How long until the current holder's lease runs out (database clock); null when there is no row. */
+  expiresInMs(name: string): Promise<number | null>;
 }
 
 // Prisma's text form of a DateTime on SQLite (server/db/time.ts), so the
@@ -49,6 +51,13 @@ export class SqliteLeaseStore implements LeaseStore {
     );
     this.giveUp = db.prepare<[string, string, string, number]>(`UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND epoch = ?`);
     this.current = db.prepare<[string, number], number>(`SELECT 1 FROM leases WHERE name = ? AND epoch = ? AND expires_at > ${SQLITE_NOW}`).pluck();
+    this.remaining = db.prepare<[string], number>(`SELECT (julianday(expires_at) - julianday('now')) * 86400000.0 FROM leases WHERE name = ?`).pluck();
+  }
+
+  private readonly remaining;
+
+  expiresInMs(name: string): Promise<number | null> {
+    return Promise.resolve(this.remaining.get(name) ?? null);
   }
 
   acquire(name: string, owner: string, ttlMs: number): Promise<LeaseGrant | null> {
@@ -99,5 +108,10 @@ export class PostgresLeaseStore implements LeaseStore {
   async holds(name: string, epoch: number): Promise<boolean> {
     const { rows } = await this.db.query(`SELECT 1 FROM leases WHERE name = $1 AND epoch = $2 AND expires_at > now()`, [name, epoch]);
     return rows.length > 0;
+  }
+
+  async expiresInMs(name: string): Promise<number | null> {
+    const { rows } = await this.db.query<{ ms: number }>(`SELECT extract(epoch FROM expires_at - now())::float8 * 1000 AS ms FROM leases WHERE name = $1`, [name]);
+    return rows[0]?.ms ?? null;
   }
 }

@@ -13,6 +13,9 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { LeaseStore } from "./lease-store.js";
 
+/** How long after the holder's expiry (database clock) a waiting process asks again. */
+const RETRY_AFTER_EXPIRY_MS = 25;
+
 export interface LeaseOptions {
   store: LeaseStore;
   /** which job: "group-sender" */
@@ -38,6 +41,8 @@ export class Lease {
   private tick: Promise<void> = Promise.resolve();
   private running = false;
   private readonly now: () => number;
+  /** the next attempt's delay when not the default TTL/3 */
+  private retryInMs: number | null = null;
 
   constructor(private readonly options: LeaseOptions) {
     this.owner = `${options.instanceId}/${randomBytes(4).toString("hex")}`;
@@ -63,7 +68,9 @@ export class Lease {
 
   private schedule(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => void this.attempt(), this.options.ttlMs / 3);
+    const delay = this.retryInMs ?? this.options.ttlMs / 3;
+    this.retryInMs = null;
+    this.timer = setTimeout(() => void this.attempt(), delay);
     this.timer.unref();
   }
 
@@ -89,6 +96,11 @@ export class Lease {
     }
     if (!grant) {
       if (this.epochHeld !== null) this.lose("another instance holds it now");
+      // Try again just after the holder's lease runs out (if it is not
+      // renewed by then), so a dead holder is replaced about one TTL after
+      // its last renewal rather than up to TTL/3 later.
+      const left = await store.expiresInMs(name).catch(() => null);
+      if (left !== null) this.retryInMs = Math.min(ttlMs / 3, Math.max(0, left) + RETRY_AFTER_EXPIRY_MS);
       return;
     }
     const fresh = this.epochHeld !== grant.epoch || !this.held;

@@ -120,6 +120,23 @@ describe.each(engines)("the lease on $name", (engine) => {
     await second.stop();
   });
 
+  test("a process waiting for a dead holder's lease takes it just after it runs out, not up to TTL/3 later", async () => {
+    const name = freshName();
+    const ttlMs = 1_500;
+    const dead = await engine.connect();
+    await dead.acquire(name, "dead", ttlMs);
+    const grabbedAt = performance.now();
+    const waiting = new Lease({ store: await engine.connect(), name, instanceId: "waiting", ttlMs, logger });
+    await waiting.start();
+    expect(waiting.held).toBe(false);
+    await vi.waitFor(() => expect(waiting.held).toBe(true), { timeout: ttlMs + 1_000, interval: 10 });
+    const after = performance.now() - grabbedAt;
+    expect(after).toBeGreaterThanOrEqual(ttlMs - 50);
+    expect(after).toBeLessThan(ttlMs + 300);
+    expect(await (await engine.connect()).expiresInMs(name)).toBeGreaterThan(ttlMs / 2);
+    await waiting.stop();
+  });
+
   test("a holder renews every TTL/3, so it keeps the lease well past one TTL", async () => {
     const name = freshName();
     const store = await engine.connect();
@@ -141,6 +158,7 @@ describe.each(engines)("the lease on $name", (engine) => {
       acquire: (...args) => (reachable ? real.acquire(...args) : Promise.reject(new Error("connection lost"))),
       release: (...args) => real.release(...args),
       holds: (...args) => real.holds(...args),
+      expiresInMs: (...args) => real.expiresInMs(...args),
     };
     const lost = vi.fn();
     const ttlMs = 900;

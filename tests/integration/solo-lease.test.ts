@@ -106,6 +106,8 @@ test("after a SIGKILL of the holder the other takes over within the TTL and deli
   // The dead holder's lease runs out on the database's clock; nobody sends before.
   await expect.poll(async () => (await health(second)).leader, { timeout: 15_000, interval: 100 }).toBe(true);
   const tookOverMs = Date.now() - killedAt;
+  // Not before the dead holder's last renewal ran out (it renewed at most TTL/3 before the kill).
+  expect(tookOverMs).toBeGreaterThan((SENDER_LEASE_TTL_MS * 2) / 3 - 500);
   expect(tookOverMs).toBeLessThan(15_000);
   await expect.poll(() => posted("kill-").length, { timeout: 10_000 }).toBe(queued.length);
   expect(posted("kill-")).toEqual(queued);
