@@ -83,6 +83,14 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 }
 
+/** A write refused because the lease it was planned under has moved on. */
+export class LeaseFenceError extends Error {
+  constructor(name: string, epoch: number) {
+    super(`the ${name} lease is no longer held at epoch ${epoch}: another instance took over, so this write is refused`);
+    this.name = "LeaseFenceError";
+  }
+}
+
 /** On a `pg` pool (or one client): the same statements in PostgreSQL's dialect. */
 export class PostgresLeaseStore implements LeaseStore {
   constructor(private readonly db: Pick<pg.Pool, "query">) {}
@@ -108,6 +116,17 @@ export class PostgresLeaseStore implements LeaseStore {
   async holds(name: string, epoch: number): Promise<boolean> {
     const { rows } = await this.db.query(`SELECT 1 FROM leases WHERE name = $1 AND epoch = $2 AND expires_at > now()`, [name, epoch]);
     return rows.length > 0;
+  }
+
+  /**
+   * The fence inside a transaction on `client` (BEGIN already sent): throws
+   * LeaseFenceError unless `epoch` still holds `name`. FOR SHARE keeps the
+   * row as it is until the transaction ends, so a takeover's upsert waits
+   * for this write to commit instead of slipping in between.
+   */
+  static async fence(client: Pick<pg.ClientBase, "query">, name: string, epoch: number): Promise<void> {
+    const { rows } = await client.query(`SELECT 1 FROM leases WHERE name = $1 AND epoch = $2 AND expires_at > now() FOR SHARE`, [name, epoch]);
+    if (rows.length === 0) throw new LeaseFenceError(name, epoch);
   }
 
   async expiresInMs(name: string): Promise<number | null> {

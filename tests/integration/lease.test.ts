@@ -9,7 +9,7 @@ import pg from "pg";
 import pino from "pino";
 import { afterAll, describe, expect, test, vi } from "vitest";
 import { Lease } from "../../server/cluster/lease.js";
-import { PostgresLeaseStore, SqliteLeaseStore, type LeaseStore } from "../../server/cluster/lease-store.js";
+import { LeaseFenceError, PostgresLeaseStore, SqliteLeaseStore, type LeaseStore } from "../../server/cluster/lease-store.js";
 import { applyMigrations } from "../../server/db/migrate.js";
 import { applyPostgresMigrations } from "../../server/db/migrate-postgres.js";
 import { createTestDatabase, engineUrl } from "../engines/engines.js";
@@ -47,9 +47,10 @@ function sqliteEngine(): Engine {
   };
 }
 
-function postgresEngine(serverUrl: string): Engine {
+function postgresEngine(serverUrl: string): Engine & { url(): Promise<string> } {
   let url: Promise<string> | null = null;
   return {
+    url: () => url ?? Promise.reject(new Error("connect() first")),
     name: "PostgreSQL",
     async connect() {
       url ??= (async () => {
@@ -66,7 +67,8 @@ function postgresEngine(serverUrl: string): Engine {
 }
 
 const postgresUrl = engineUrl("TEST_POSTGRES_URL");
-const engines = [sqliteEngine(), ...(postgresUrl ? [postgresEngine(postgresUrl)] : [])];
+const postgres = postgresUrl ? postgresEngine(postgresUrl) : null;
+const engines: Engine[] = [sqliteEngine(), ...(postgres ? [postgres] : [])];
 const logger = pino({ level: "silent" });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let names = 0;
@@ -171,5 +173,33 @@ describe.each(engines)("the lease on $name", (engine) => {
     // Only now (or later) can another process take it.
     await vi.waitFor(async () => expect(await (await engine.connect()).acquire(name, "next", 5_000)).not.toBeNull(), { timeout: 1_000, interval: 50 });
     await lease.stop();
+  });
+});
+
+describe.skipIf(!postgres)("the fence on PostgreSQL", () => {
+  test("a write in a transaction that checked the epoch commits before a takeover can land; after it, the old epoch's write is refused", async () => {
+    const store = await postgres!.connect();
+    const url = await postgres!.url();
+    const name = freshName();
+    const old = await store.acquire(name, "old", 300);
+    const writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+    cleanups.push(() => writer.end());
+    await writer.query("CREATE TABLE IF NOT EXISTS fenced_writes (epoch int)");
+
+    await writer.query("BEGIN");
+    await PostgresLeaseStore.fence(writer, name, old?.epoch ?? -1);
+    await sleep(400); // the lease runs out while this transaction is open
+    let tookOver = false;
+    const takeover = store.acquire(name, "new", 5_000).then((grant) => ((tookOver = true), grant));
+    await sleep(200);
+    expect(tookOver).toBe(false); // waits for the fenced transaction
+    await writer.query("INSERT INTO fenced_writes VALUES ($1)", [old?.epoch]);
+    await writer.query("COMMIT");
+    expect((await takeover)?.epoch).toBe((old?.epoch ?? 0) + 1);
+
+    await writer.query("BEGIN");
+    await expect(PostgresLeaseStore.fence(writer, name, old?.epoch ?? -1)).rejects.toBeInstanceOf(LeaseFenceError);
+    await writer.query("ROLLBACK");
   });
 });
