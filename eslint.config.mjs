@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/**", ".next/**", "build/**", "server/db/generated/**", "next-env.d.ts", "test-results/**", "playwright-report/**", "data/**", "uploads/**", ".bench/**"],
+    ignores: ["node_modules/**", ".next/**", "build/**", "server/db/generated/**", "server/db/generated-postgres/**", "next-env.d.ts", "test-results/**", "playwright-report/**", "data/**", "uploads/**", ".bench/**"],
   },
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,8 @@ import type { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { registerDiaryRestRoutes } from "./api/diary-rest.js";
 import { registerTrpcRoutes } from "./api/http.js";
+import { Lease } from "./cluster/lease.js";
+import { SqliteLeaseStore } from "./cluster/lease-store.js";
 import type { Config } from "./config/env.js";
 import { exposureWarnings } from "./config/exposure-warnings.js";
 import { openDatabase, type Db } from "./db/database.js";
@@ -64,7 +66,13 @@ export interface AppOptions {
   deliveryObserver?: DeliveryObserver;
   /** replaces some of the configured inbound limits (config.rateLimits) */
   rateLimits?: RateLimitOverrides;
+  /** how long the sender lease outlives its holder's last renewal (default SENDER_LEASE_TTL_MS) */
+  leaseTtlMs?: number;
 }
+
+/** The group sender's lease: a process that dies holding it is replaced after this long (SPEC §8: within 15 s). */
+export const SENDER_LEASE_TTL_MS = 10_000;
+const SENDER_LEASE = "group-sender";
 
 export interface App {
   config: Config;
@@ -79,6 +87,8 @@ export interface App {
   groupDelivery: GroupDelivery;
   pushDelivery: PushDelivery;
   outbox: OutboxStore;
+  /** whether this process is the one that sends into the group (and polls) */
+  senderLease: Lease;
   router: Router;
   metrics: ServiceMetrics;
   /** starts listening and the background workers; resolves to the bound address */
@@ -108,8 +118,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   const push = createPush({ config, logger, transport: options.pushTransport });
   const metrics = new ServiceMetrics({ outboxStats: (lane) => outbox.stats(lane), connectedSockets: () => hub.io.of("/").sockets.size });
   const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo, observeCall: (method, outcome) => metrics.countTelegramCall(method, outcome) });
-  // One instance today: the one with a group sender sends. A lease across instances (SPEC §8) will set this.
-  metrics.setLeader(telegram.sender !== null);
 
   // The dispatcher must be the server's request listener before the hub
   // attaches: engine.io takes over the listeners present at that moment and
@@ -127,6 +135,36 @@ export async function createApp(options: AppOptions): Promise<App> {
   const identity = createUserIdentity(config.userHashSecret);
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined, identity, limiter });
 
+  // One sender per database: a second process on the same file (a rolling
+  // restart) waits until this one has stopped or died.
+  const leaseStore = new SqliteLeaseStore(db.sqlite);
+  const senderLease = new Lease({
+    store: leaseStore,
+    name: SENDER_LEASE,
+    instanceId: config.instanceId,
+    ttlMs: options.leaseTtlMs ?? SENDER_LEASE_TTL_MS,
+    logger,
+    onAcquired: () => {
+      metrics.setLeader(true);
+      groupDelivery.leadershipGained();
+      leaderWork(() => {
+        pushDelivery.start();
+        telegram.start();
+      });
+    },
+    onLost: () => {
+      metrics.setLeader(false);
+      leaderWork(() => Promise.all([pushDelivery.stop(), telegram.stop()]));
+    },
+  });
+  // The push lane, polling and the bot menu run on the lease holder only;
+  // starts and stops run one after another, so a quick lose-and-retake
+  // never finds a loop still stopping.
+  let leaderChanges: Promise<unknown> = Promise.resolve();
+  const leaderWork = (change: () => unknown) => {
+    leaderChanges = leaderChanges.then(change).catch((error: unknown) => logger.error({ err: error }, "could not start or stop the sender's work"));
+  };
+
   const groupDelivery = new GroupDelivery({
     db: db.sqlite,
     outbox,
@@ -138,6 +176,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
     topics: telegram.topics,
+    mayLead: () => senderLease.held,
+    stillLeading: () => {
+      const epoch = senderLease.epoch;
+      return epoch !== null && leaseStore.holdsNow(SENDER_LEASE, epoch);
+    },
   });
   const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger, observe: (outcome, tokens) => metrics.countPushes(outcome, tokens) });
   const support = new SupportService({
@@ -182,7 +225,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     devices,
     uploads,
     requireApiKey,
-    health: () => ({ telegram: telegram.sender ? "on" : "off", push: push.enabled ? "on" : "off", topics: telegram.topics.mode.status(), ...queueHealth(outbox) }),
+    health: () => ({
+      telegram: telegram.sender ? "on" : "off",
+      push: push.enabled ? "on" : "off",
+      instance: config.instanceId,
+      leader: senderLease.held,
+      topics: telegram.topics.mode.status(),
+      ...queueHealth(outbox),
+    }),
   });
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger }, limiter);
@@ -210,6 +260,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     groupDelivery,
     pushDelivery,
     outbox,
+    senderLease,
     router,
     metrics,
     listen() {
@@ -217,10 +268,12 @@ export async function createApp(options: AppOptions): Promise<App> {
         server.once("error", reject);
         server.listen(config.port, config.host, () => {
           server.off("error", reject);
-          groupDelivery.start();
-          pushDelivery.start();
-          telegram.start();
-          resolve(server.address() as AddressInfo);
+          // The lease's first answer comes before the loops start, so a
+          // process that holds it sends from its first request on.
+          void senderLease.start().then(() => {
+            groupDelivery.start();
+            resolve(server.address() as AddressInfo);
+          }, reject);
         });
       });
     },
@@ -243,6 +296,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         // bound (server/main.ts) still ends a send that never returns.
         if (!workersDone) logger.warn({ timeoutMs }, "shutdown: a send to Telegram or FCM is still in flight after the deadline; waiting for it before closing the database");
         await workersStopped;
+        // After the sends stopped: the next process starts where this one ended.
+        await senderLease.stop();
         await db.close();
       })();
       return closing;

@@ -2,6 +2,7 @@
 // validated here once, at start-up, so a bad value stops the process with one
 // line naming the variable as the operator spelled it.
 import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { z } from "zod";
@@ -58,6 +59,7 @@ const variables = {
   initDataMaxAgeSeconds: { names: ["INITDATA_MAX_AGE_SECONDS"], schema: optionalText.transform((v) => v ?? "86400").pipe(z.string().regex(/^[1-9]\d*$/, "must be a positive whole number of seconds").transform(Number)) },
   trustProxy: { names: ["TRUST_PROXY"], schema: optionalText.transform((v) => v ?? "false").pipe(z.enum(["true", "false", "1", "0"], { error: "must be true or false" })).transform((v) => v === "true" || v === "1") },
   supportTopics: { names: ["SUPPORT_TOPICS"], schema: optionalText.transform((v) => v ?? "off").pipe(z.enum(["on", "off"], { error: "must be on or off" })).transform((v) => v === "on") },
+  instanceId: { names: ["INSTANCE_ID"], schema: optionalText },
   logLevel: { names: ["LOG_LEVEL"], schema: optionalText.transform((v) => v ?? "info").pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })) },
 } as const;
 
@@ -72,7 +74,9 @@ export interface ServiceAccount {
   raw: Record<string, unknown>;
 }
 
-export interface Config extends Omit<Parsed, "fcmServiceAccountPath" | "publicWebappUrl" | "databaseUrl"> {
+export interface Config extends Omit<Parsed, "fcmServiceAccountPath" | "publicWebappUrl" | "databaseUrl" | "instanceId"> {
+  /** this instance's name in logs and /health: INSTANCE_ID, or host name and pid */
+  instanceId: string;
   /** absolute path of the SQLite file */
   databasePath: string;
   databaseUrl: string;
@@ -173,6 +177,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     databasePath,
     databaseUrl: `file:${databasePath}`,
     publicWebappUrl: values.publicWebappUrl ?? `http://localhost:${values.port}/`,
+    instanceId: values.instanceId ?? `${hostname()}-${process.pid}`,
     fcmServiceAccount,
     botTokenVariable: spelled.botToken ?? "BOT_TOKEN",
     portVariable: spelled.port ?? "SERVER_PORT",

@@ -48,8 +48,36 @@ function refuseDanglingReferences(db: Database, name: string): void {
   );
 }
 
-export function applyMigrations(db: Database, migrationsDir: string): MigrationResult {
+export interface MigrationFile {
+  name: string;
+  sql: string;
+  /** what Prisma keeps in _prisma_migrations.checksum */
+  checksum: string;
+}
+
+/** The committed migrations in `migrationsDir`, in the order they apply. */
+export function readMigrations(migrationsDir: string): MigrationFile[] {
   if (!existsSync(migrationsDir)) throw new MigrationError(`no migrations folder at ${migrationsDir}`);
+  return readdirSync(migrationsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(migrationsDir, entry.name, "migration.sql")))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => {
+      const sql = readFileSync(path.join(migrationsDir, name, "migration.sql"), "utf8");
+      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
+    });
+}
+
+/** Whether `migration` is already applied according to its bookkeeping row; stops start-up when that row says it is broken or edited. */
+export function alreadyApplied(migration: MigrationFile, row: { checksum: string; finished: boolean } | undefined): boolean {
+  if (!row) return false;
+  if (!row.finished) throw new MigrationError(`migration ${migration.name} was started but never finished; repair the database with "prisma migrate resolve"`);
+  if (row.checksum !== migration.checksum) throw new MigrationError(`migration ${migration.name} was changed after it was applied`);
+  return true;
+}
+
+export function applyMigrations(db: Database, migrationsDir: string): MigrationResult {
+  const migrations = readMigrations(migrationsDir);
   db.exec(BOOKKEEPING);
   const done = new Map(
     (db.prepare(`SELECT migration_name AS name, checksum, finished_at AS finishedAt FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`).all() as {
@@ -58,23 +86,14 @@ export function applyMigrations(db: Database, migrationsDir: string): MigrationR
       finishedAt: string | null;
     }[]).map((row) => [row.name, row]),
   );
-  const names = readdirSync(migrationsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(migrationsDir, entry.name, "migration.sql")))
-    .map((entry) => entry.name)
-    .sort();
   const applied: string[] = [];
   const record = db.prepare(
     `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
   );
-  for (const name of names) {
-    const sql = readFileSync(path.join(migrationsDir, name, "migration.sql"), "utf8");
-    const checksum = createHash("sha256").update(sql).digest("hex");
+  for (const migration of migrations) {
+    const { name, sql, checksum } = migration;
     const previous = done.get(name);
-    if (previous) {
-      if (!previous.finishedAt) throw new MigrationError(`migration ${name} was started but never finished; repair the database with "prisma migrate resolve"`);
-      if (previous.checksum !== checksum) throw new MigrationError(`migration ${name} was changed after it was applied`);
-      continue;
-    }
+    if (alreadyApplied(migration, previous && { checksum: previous.checksum, finished: previous.finishedAt !== null })) continue;
     const startedAt = new Date().toISOString();
     const enforced = db.pragma("foreign_keys", { simple: true }) === 1;
     db.pragma("foreign_keys = OFF");

@@ -113,7 +113,7 @@ export class ServiceMetrics {
     if (tokens > 0) this.pushes.inc({ outcome }, tokens);
   }
 
-  /** Today the instance with a group sender is the leader; a lease across instances sets this later. */
+  /** Whether this instance holds the sender lease (server/cluster/lease.ts): the one that sends into the group. */
   setLeader(isLeader: boolean): void {
     this.leader.set(isLeader ? 1 : 0);
   }

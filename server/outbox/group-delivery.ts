@@ -68,6 +68,25 @@ export interface GroupDeliveryDeps {
   recheckMs?: number;
   /** topic mode (SPEC §7); without it every post goes to the group as in reply mode */
   topics?: { mode: Pick<TopicMode, "enabled" | "deciding" | "disable">; store: TopicStore };
+  /**
+   * Whether this process may send into the group now (it holds the sender
+   * lease, server/cluster/lease.ts); without it, always. Checked before
+   * every call to Telegram.
+   */
+  mayLead?: () => boolean;
+  /**
+   * The fence, checked inside each transaction that records a send: false
+   * when another process took the lease over meanwhile, and then nothing
+   * is recorded (the new holder repeats at most that one call).
+   */
+  stillLeading?: () => boolean;
+}
+
+export class LeaseLostError extends Error {
+  constructor() {
+    super("this instance lost the sender lease while sending; the new holder carries on from the last recorded call");
+    this.name = "LeaseLostError";
+  }
 }
 
 export class GroupDelivery {
@@ -87,7 +106,10 @@ export class GroupDelivery {
     this.refusalBackoff = deps.refusalBackoff ?? new Backoff(30_000, 10 * 60_000);
     this.loop = new WakeableLoop(
       () => this.step(),
-      (error) => deps.logger.error({ err: error }, "group delivery loop failed; retrying"),
+      (error) =>
+        error instanceof LeaseLostError
+          ? deps.logger.warn(error.message)
+          : deps.logger.error({ err: error }, "group delivery loop failed; retrying"),
       1_000,
       deps.recheckMs ?? QUEUE_RECHECK_MS,
     );
@@ -106,6 +128,25 @@ export class GroupDelivery {
   /** The group's pacing window after a restart, from when the last posts went out. */
   private seedPacer(chatId: number): void {
     this.deps.pacer.seed(this.deps.mappings.sentSince(chatId, new Date(this.now() - 60_000)));
+  }
+
+  /**
+   * This process just became the sender (start-up, or taking over from one
+   * that stopped): the pacing window is rebuilt from what the previous
+   * sender recorded, then the queue is looked at.
+   */
+  leadershipGained(): void {
+    const chatId = this.deps.sender?.chatId;
+    if (chatId != null) this.seedPacer(chatId);
+    this.kick();
+  }
+
+  private fence(): void {
+    if (this.deps.stillLeading && !this.deps.stillLeading()) throw new LeaseLostError();
+  }
+
+  private leading(): boolean {
+    return this.deps.mayLead ? this.deps.mayLead() : true;
   }
 
   /** Something was enqueued: look at the queue now rather than at the next timer. */
@@ -145,7 +186,9 @@ export class GroupDelivery {
   /** One unit of work; returns how long to sleep before the next (Infinity: until woken, or the periodic recheck). */
   private async step(): Promise<number> {
     const { outbox, sender, pacer, logger } = this.deps;
-    if (!sender) {
+    if (!sender || !this.leading()) {
+      // Another process sends (or will, once it holds the lease): a waiter
+      // here learns "queued"; leadershipGained() wakes this loop.
       this.releaseWaiters();
       return Infinity;
     }
@@ -194,6 +237,10 @@ export class GroupDelivery {
       this.releaseWaiters();
       return delay;
     }
+    if (!this.leading()) {
+      this.releaseWaiters();
+      return Infinity;
+    }
     let ids: number[];
     try {
       ids = await sender.send(call, threadId);
@@ -205,6 +252,7 @@ export class GroupDelivery {
     if (job.payload.step + 1 >= calls.length) this.complete(job, chatId, ids, at);
     else {
       this.deps.db.transaction(() => {
+        this.fence();
         this.deps.mappings.record(chatId, ids, job.userId, job.messageId, new Date(at));
         outbox.savePayload(job.id, { ...job.payload, step: job.payload.step + 1, sentIds: [...job.payload.sentIds, ...ids] });
       })();
@@ -332,6 +380,7 @@ export class GroupDelivery {
     const { db, mappings, messages, outbox } = this.deps;
     const first = job.payload.sentIds[0] ?? ids[0];
     db.transaction(() => {
+      this.fence();
       if (ids.length > 0) mappings.record(chatId, ids, job.userId, job.messageId, new Date(at));
       if (job.messageId !== null && first !== undefined) messages.markSent(job.messageId, chatId, first);
       outbox.remove(job.id);

@@ -34,7 +34,11 @@ export interface TelegramRuntime {
   /** the user a forum topic of the support group belongs to */
   userForTopic(chatId: number, threadId: number): string | null;
   registerRoutes(router: Router): void;
-  /** polling (TELEGRAM_MODE=polling) and the bot's menu; never blocks start-up */
+  /**
+   * Polling (TELEGRAM_MODE=polling) and the bot's menu: the work only one
+   * process does, so it is started when this one takes the sender lease
+   * and stopped when it loses it. Never blocks start-up.
+   */
   start(): void;
   stop(): Promise<void>;
 }
@@ -115,14 +119,16 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
     start() {
       // Sending works in every TELEGRAM_MODE, so topic mode is checked in every one.
       topicMode.start();
-      if (!bot || config.telegramMode === "off") return;
+      if (!bot || config.telegramMode === "off" || polling) return;
       if (config.telegramMode === "polling") polling = startPolling({ bot, logger });
       // Menu button and command list: nice to have, never a reason not to start.
       void configureBotMenu(bot.api, config, logger).catch((error: unknown) => logger.warn({ err: error }, "could not set the bot's commands and menu button"));
     },
     async stop() {
       topicMode.stop();
-      await polling?.stop();
+      const current = polling;
+      polling = null;
+      await current?.stop();
     },
   };
 }

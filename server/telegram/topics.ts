@@ -84,6 +84,8 @@ export class TopicMode {
   /** Starts the check in the background; never throws. */
   start(): void {
     if (!this.deps.wanted || !this.deps.api || !this.deps.chatId) return;
+    // Started again when this process takes the sender lease back.
+    this.stopped = false;
     void this.check();
   }
 

@@ -147,14 +147,16 @@ describe("GET /metrics", () => {
 });
 
 describe("GET /metrics of other instances", () => {
-  test("needs the key when API_KEY is set; each app counts only its own requests; no sender, no leader", async () => {
-    const guarded = await startTestApp({ env: { API_KEY: "metrics-api-key-1234" } });
+  test("needs the key when API_KEY is set; each app counts only its own requests; a second instance on the same database is not the leader", async () => {
+    // Same folder, so the same SQLite file: the first app holds the sender lease.
+    const guarded = await startTestApp({ env: { API_KEY: "metrics-api-key-1234" }, dir: t.dir });
     try {
       const refused = await requestJson(`${guarded.url}/metrics`);
       expect(refused.status).toBe(401);
       expect(refused.body).toMatchObject({ success: false });
       const samples = await scrape(guarded.url, { "X-API-Key": "metrics-api-key-1234" });
       expect(sampleValue(samples, "leader")).toBe(0);
+      expect((await requestJson<{ leader: boolean }>(`${guarded.url}/health`)).body.leader).toBe(false);
       // The refused scrape is this app's only earlier request; the first app's traffic is not here.
       expect(sampleValue(samples, "http_requests_total", { route: "/metrics", status: "401" })).toBe(1);
       expect(sampleValue(samples, "http_requests_total", { route: "/send_message" })).toBeUndefined();

@@ -1,5 +1,6 @@
 // SPEC §1: defaults, aliases, and one clear line naming the variable as the
 // operator spelled it when a value is bad.
+import { hostname } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { ConfigError, dayNumber, parseConfig } from "../../server/config/env.js";
@@ -23,6 +24,11 @@ describe("defaults", () => {
     expect(config.botToken).toBeUndefined();
     expect(config.groupChatId).toBeUndefined();
     expect(config.fcmServiceAccount).toBeUndefined();
+  });
+
+  test("an instance is named by INSTANCE_ID, else by its host name and pid", () => {
+    expect(parseConfig({}, cwd).instanceId).toBe(`${hostname()}-${process.pid}`);
+    expect(parseConfig({ INSTANCE_ID: " web-2 " }, cwd).instanceId).toBe("web-2");
   });
 
   test("empty values count as unset", () => {
