@@ -116,7 +116,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const userStates = new UserStateStore(db.sqlite);
   const devices = new DeviceService(db.prisma);
   const push = createPush({ config, logger, transport: options.pushTransport });
-  const metrics = new ServiceMetrics({ outboxStats: (lane) => outbox.stats(lane), connectedSockets: () => hub.io.of("/").sockets.size });
+  const metrics = new ServiceMetrics({
+    outboxStats: (lane) => outbox.stats(lane),
+    setAsideJobs: (lane) => outbox.setAsideStats(lane).count,
+    connectedSockets: () => hub.io.of("/").sockets.size,
+  });
   const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo, observeCall: (method, outcome) => metrics.countTelegramCall(method, outcome) });
 
   // The dispatcher must be the server's request listener before the hub

@@ -23,6 +23,8 @@ const BOT_API_METHOD = /^[A-Za-z]{1,64}$/;
 export interface MetricsSources {
   /** depth and oldest job of a lane, read at scrape time */
   outboxStats(lane: Lane): LaneStats;
+  /** jobs set aside in a lane (a message Telegram refused for a reason of its own), read at scrape time */
+  setAsideJobs(lane: Lane): number;
   /** sockets connected to this instance now */
   connectedSockets(): number;
 }
@@ -87,6 +89,15 @@ export class ServiceMetrics {
           const oldest = sources.outboxStats(lane).oldestCreatedAt;
           this.set({ lane }, oldest ? Math.max(0, (now() - oldest.getTime()) / 1000) : 0);
         }
+      },
+    });
+    new Gauge({
+      name: "outbox_set_aside_jobs",
+      help: "Jobs set aside, by lane: messages Telegram refused for a reason of their own; each needs an operator (npm run outbox -- list)",
+      labelNames: ["lane"],
+      registers,
+      collect() {
+        for (const lane of LANES) this.set({ lane }, sources.setAsideJobs(lane));
       },
     });
     new Gauge({

@@ -65,6 +65,9 @@ describe("a message Telegram will not take", () => {
     expect(after.queue.set_aside?.count).toBe(before + 1);
     expect(after.queue.set_aside?.latest_reason).toContain("message is too long");
     expect(deliveryOf(refused.body.id)).toBe("set_aside");
+    // ...and in /metrics, where an alert rule (README, "Operating it") watches it.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^outbox_set_aside_jobs\\{lane="telegram"\\} ${before + 1}$`, "m"));
     // One error line an operator can act on: why, and the command that sends it again.
     const jobId = (t.app.db.sqlite.prepare("SELECT id FROM outbox WHERE message_id = ?").get(refused.body.id) as { id: number }).id;
     const errors = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: number }).filter((e) => e.level === 50 && e.jobId === jobId);
