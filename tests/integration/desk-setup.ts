@@ -47,9 +47,7 @@ export async function startDesk(group: number, options: DeskOptions = {}): Promi
   const fcm = await startFcmStandIn({ projectId: "desk-test" });
   const t = await startTestApp({
     env: {
-      BOT_TOKEN: tg.token,
-      GROUP_CHAT_ID: String(group),
-      TELEGRAM_API_ROOT: tg.apiRoot,
+      ...tg.envFor(group),
       TELEGRAM_MODE: "webhook",
       TELEGRAM_WEBHOOK_SECRET: SECRET,
       FCM_SERVICE_ACCOUNT_PATH: account.path,

@@ -27,7 +27,7 @@ async function start(groupChatId: string, lines?: string[]): Promise<{ tg: Teleg
   tg ??= await startTelegramStandIn();
   const logger = lines ? createLogger({ level: "info", secrets: [], destination: { write: (line: string) => void lines.push(line) } }) : undefined;
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: groupChatId, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: "webhook", TELEGRAM_WEBHOOK_SECRET: SECRET },
+    env: { ...tg.envFor(groupChatId), TELEGRAM_MODE: "webhook", TELEGRAM_WEBHOOK_SECRET: SECRET },
     botInfo: tg.botInfo,
     ...(logger ? { logger } : {}),
   });

@@ -53,7 +53,7 @@ const json = (body: unknown, headers: Record<string, string> = {}): RequestInit 
 beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: "webhook", TELEGRAM_WEBHOOK_SECRET: "openapi-secret" },
+    env: { ...tg.envFor(GROUP), TELEGRAM_MODE: "webhook", TELEGRAM_WEBHOOK_SECRET: "openapi-secret" },
     botInfo: tg.botInfo,
   });
   guarded = await startTestApp({

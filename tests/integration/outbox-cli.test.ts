@@ -24,7 +24,7 @@ const uniqueUser = () => `cli-${Date.now()}-${++seq}`;
 beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot },
+    env: { ...tg.envFor(GROUP) },
     botInfo: tg.botInfo,
     pacerLimits: { perGroup: 1000, perGroupWindowMs: 60_000, overall: 1000, overallWindowMs: 1000 },
   });

@@ -60,7 +60,7 @@ const user = makeUser({ first_name: "Readme" });
 beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_MODE: "webhook" },
+    env: { ...tg.envFor(GROUP), TELEGRAM_MODE: "webhook" },
     botInfo: tg.botInfo,
   });
   cwd = mkdtempSync(path.join(tmpdir(), "readme-curl-"));

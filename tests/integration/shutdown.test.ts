@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe("app.close", () => {
   test("a Telegram send in flight at the deadline is finished and recorded, and is not sent again after the restart", async () => {
-    const env = { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot };
+    const env = { ...tg.envFor(GROUP) };
     const text = "на краю дедлайна";
     const first = await startTestApp({ env, dir, botInfo: tg.botInfo, sendWaitMs: 50 });
     tg.setDelay(1_200);

@@ -25,9 +25,7 @@ beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
     env: {
-      BOT_TOKEN: tg.token,
-      GROUP_CHAT_ID: String(GROUP),
-      TELEGRAM_API_ROOT: tg.apiRoot,
+      ...tg.envFor(GROUP),
       TELEGRAM_MODE: "webhook",
       TELEGRAM_WEBHOOK_SECRET: SECRET,
     },

@@ -35,9 +35,7 @@ afterAll(async () => {
 
 async function start(db: string, instance: string): Promise<AppProcess> {
   const app = await spawnApp({
-    BOT_TOKEN: tg.token,
-    GROUP_CHAT_ID: String(GROUP),
-    TELEGRAM_API_ROOT: tg.apiRoot,
+    ...tg.envFor(GROUP),
     DATABASE_URL: `file:${path.join(dir, db)}`,
     UPLOAD_DIR: path.join(dir, "uploads"),
     TEST_BOT_INFO: JSON.stringify(tg.botInfo),

@@ -26,9 +26,7 @@ afterAll(async () => {
 
 function telegramEnv(db: string): Record<string, string> {
   return {
-    BOT_TOKEN: tg.token,
-    GROUP_CHAT_ID: String(GROUP),
-    TELEGRAM_API_ROOT: tg.apiRoot,
+    ...tg.envFor(GROUP),
     DATABASE_URL: `file:${path.join(dir, db)}`,
     UPLOAD_DIR: path.join(dir, "uploads"),
     TEST_BOT_INFO: JSON.stringify(tg.botInfo),
@@ -90,7 +88,7 @@ describe("SIGTERM", () => {
 
 describe("idempotency", () => {
   test("20 concurrent posts with one key store one message and give one answer", async () => {
-    const t = await startTestApp({ env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot }, botInfo: tg.botInfo });
+    const t = await startTestApp({ env: { ...tg.envFor(GROUP) }, botInfo: tg.botInfo });
     try {
       const before = tg.sent(GROUP).length;
       const answers = await Promise.all(

@@ -18,7 +18,7 @@ const uniqueUser = () => `grp-${Date.now()}-${++seq}`;
 beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot, PUBLIC_WEBAPP_URL: "https://support.example.com/" },
+    env: { ...tg.envFor(GROUP), PUBLIC_WEBAPP_URL: "https://support.example.com/" },
     botInfo: tg.botInfo,
     // Pacing has its own test; here it must not slow the suite down.
     pacerLimits: { perGroup: 1000, perGroupWindowMs: 60_000, overall: 1000, overallWindowMs: 1000 },

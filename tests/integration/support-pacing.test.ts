@@ -22,7 +22,7 @@ let t: TestApp;
 beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot },
+    env: { ...tg.envFor(GROUP) },
     botInfo: tg.botInfo,
     pacerLimits: { perGroup: LIMIT, perGroupWindowMs: WINDOW_MS, overall: 30, overallWindowMs: 1000 },
   });

@@ -29,9 +29,7 @@ beforeAll(async () => {
   fcm = await startFcmStandIn({ projectId: "support-test" });
   t = await startTestApp({
     env: {
-      BOT_TOKEN: tg.token,
-      GROUP_CHAT_ID: String(GROUP),
-      TELEGRAM_API_ROOT: tg.apiRoot,
+      ...tg.envFor(GROUP),
       TELEGRAM_MODE: "webhook",
       TELEGRAM_WEBHOOK_SECRET: SECRET,
       FCM_SERVICE_ACCOUNT_PATH: account.path,

@@ -26,7 +26,7 @@ const uniqueUser = () => `aside-${Date.now()}-${++seq}`;
 beforeAll(async () => {
   tg = await startTelegramStandIn();
   t = await startTestApp({
-    env: { BOT_TOKEN: tg.token, GROUP_CHAT_ID: String(GROUP), TELEGRAM_API_ROOT: tg.apiRoot, PUBLIC_WEBAPP_URL: "https://support.example.com/" },
+    env: { ...tg.envFor(GROUP), PUBLIC_WEBAPP_URL: "https://support.example.com/" },
     botInfo: tg.botInfo,
     logger: createLogger({ level: "warn", secrets: [], destination: { write: (line: string) => void logLines.push(line) } }),
     pacerLimits: { perGroup: 1000, perGroupWindowMs: 60_000, overall: 1000, overallWindowMs: 1000 },
