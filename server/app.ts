@@ -33,7 +33,10 @@ import { MessageStore } from "./support/message-store.js";
 import { ConversationService } from "./support/conversation-service.js";
 import { SupportService } from "./support/support-service.js";
 import { UserStateStore } from "./support/user-state-store.js";
+import { AgentAlbums } from "./telegram/agent-albums.js";
 import { createUserResolver } from "./telegram/group-messages.js";
+import { targetOptions, type GroupTarget } from "./telegram/group-target.js";
+import { NOT_SHOWN_TEXT } from "./telegram/support-replies.js";
 import { createTelegramRuntime } from "./telegram/telegram-runtime.js";
 
 export type { RequestHandler } from "./http/dispatch.js";
@@ -137,8 +140,33 @@ export async function createApp(options: AppOptions): Promise<App> {
       userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
     }),
   });
+  const bot = telegram.bot;
+  const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
+    if (!bot) throw new Error("the Telegram bot is off");
+    await bot.api.sendMessage(chatId, text, targetOptions(target));
+  };
+  const albums = new AgentAlbums({
+    db: db.sqlite,
+    logger,
+    async deliver(album) {
+      if (album.photoUrls.length > 0) {
+        support.addSupportReply({ userId: album.userId, text: album.text, photoUrls: album.photoUrls, chatId: album.chatId, telegramMessageId: album.firstMessageId });
+        logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId, photos: album.photoUrls.length }, "agent album delivered to user");
+      } else {
+        logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId }, "agent album has no photo the app can show; not delivered");
+      }
+      if (album.firstOtherMessageId !== null) {
+        await tellAgent(album.chatId, { replyTo: album.firstOtherMessageId }, NOT_SHOWN_TEXT).catch((error: unknown) =>
+          logger.warn({ err: error, chatId: album.chatId }, "could not tell the agent part of their album was not delivered"),
+        );
+      }
+    },
+  });
   telegram.useSupportReplies({
     userForPost,
+    collectAlbumItem: (item) => albums.add(item),
+    albumItemArriving: (chatId, mediaGroupId) => albums.arrive(chatId, mediaGroupId),
+    tellAgent,
     addSupportReply: (input) => support.addSupportReply(input),
     editSupportReply: (edit) => conversations.editReply({ chatId: edit.chatId, telegramMessageId: edit.telegramMessageId }, edit.text),
     savePhoto: (bytes, name) => uploads.saveBuffer(bytes, name),
@@ -190,6 +218,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           server.off("error", reject);
           groupDelivery.start();
           pushDelivery.start();
+          albums.start();
           telegram.start();
           resolve(server.address() as AddressInfo);
         });
@@ -199,7 +228,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]), deadline]);
+        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), albums.stop(), telegram.stop()]), deadline]);
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);
