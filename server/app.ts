@@ -34,6 +34,7 @@ import { ConversationService } from "./support/conversation-service.js";
 import { SupportService } from "./support/support-service.js";
 import { UserStateStore } from "./support/user-state-store.js";
 import { AgentAlbums } from "./telegram/agent-albums.js";
+import { DeliveryFeedback } from "./telegram/reactions.js";
 import { createUserResolver } from "./telegram/group-messages.js";
 import { targetOptions, type GroupTarget } from "./telegram/group-target.js";
 import { NOT_SHOWN_TEXT } from "./telegram/support-replies.js";
@@ -73,6 +74,8 @@ export interface App {
   uploads: UploadStore;
   groupDelivery: GroupDelivery;
   pushDelivery: PushDelivery;
+  /** the delivery reactions on agents' messages */
+  feedback: DeliveryFeedback;
   outbox: OutboxStore;
   router: Router;
   /** starts listening and the background workers; resolves to the bound address */
@@ -116,7 +119,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
   });
-  const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger });
+  const bot = telegram.bot;
+  const feedback = new DeliveryFeedback({
+    db: db.sqlite,
+    logger,
+    pushEnabled: push.enabled,
+    socketsOf: (userId) => hub.socketsOf(userId),
+    async setReaction(chatId, telegramMessageId, emoji) {
+      if (!bot) return false;
+      await bot.api.setMessageReaction(chatId, telegramMessageId, [{ type: "emoji", emoji }]);
+      return true;
+    },
+  });
+  const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger, onOutcome: (messageId, outcome) => feedback.pushOutcome(messageId, outcome) });
   const support = new SupportService({
     db: db.sqlite,
     messages,
@@ -129,6 +144,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     realtime: hub,
     logger,
     sendWaitMs: options.sendWaitMs,
+    onSupportReply: (message) => feedback.replied(message),
+    onRead: (messageIds) => feedback.read(messageIds),
   });
   hub.useReadMarker(support);
   const conversations = new ConversationService({ db: db.sqlite, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
@@ -140,7 +157,6 @@ export async function createApp(options: AppOptions): Promise<App> {
       userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
     }),
   });
-  const bot = telegram.bot;
   const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
     if (!bot) throw new Error("the Telegram bot is off");
     await bot.api.sendMessage(chatId, text, targetOptions(target));
@@ -209,6 +225,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     uploads,
     groupDelivery,
     pushDelivery,
+    feedback,
     outbox,
     router,
     listen() {
@@ -228,7 +245,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), albums.stop(), telegram.stop()]), deadline]);
+        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), albums.stop(), feedback.idle(), telegram.stop()]), deadline]);
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);
