@@ -36,7 +36,8 @@ import { UserStateStore } from "./support/user-state-store.js";
 import { AgentAlbums } from "./telegram/agent-albums.js";
 import { DeliveryFeedback } from "./telegram/reactions.js";
 import { createUserResolver } from "./telegram/group-messages.js";
-import { targetOptions, type GroupTarget } from "./telegram/group-target.js";
+import { Reminders } from "./support/reminders.js";
+import { targetOptions, waitingUserTarget, type GroupTarget } from "./telegram/group-target.js";
 import { NOT_SHOWN_TEXT } from "./telegram/support-replies.js";
 import { createTelegramRuntime } from "./telegram/telegram-runtime.js";
 
@@ -60,6 +61,8 @@ export interface AppOptions {
   deliveryObserver?: DeliveryObserver;
   /** inbound REST rate limits; defaults in server/http/rate-limit.ts */
   rateLimits?: RateLimitOverrides;
+  /** the reminders' clock and check interval (tests) */
+  reminders?: { now?: () => Date; checkEveryMs?: number };
 }
 
 export interface App {
@@ -178,6 +181,19 @@ export async function createApp(options: AppOptions): Promise<App> {
       }
     },
   });
+  const reminders =
+    bot && config.groupChatId && config.supportReminderMinutes > 0
+      ? new Reminders({
+          db: db.sqlite,
+          logger,
+          minutes: config.supportReminderMinutes,
+          ...options.reminders,
+          async post(waiting, text) {
+            await bot.api.sendMessage(waiting.chatId, text, targetOptions(waitingUserTarget(waiting)));
+            return true;
+          },
+        })
+      : null;
   telegram.useSupportReplies({
     userForPost,
     collectAlbumItem: (item) => albums.add(item),
@@ -236,6 +252,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           groupDelivery.start();
           pushDelivery.start();
           albums.start();
+          reminders?.start();
           telegram.start();
           resolve(server.address() as AddressInfo);
         });
@@ -245,7 +262,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), albums.stop(), feedback.idle(), telegram.stop()]), deadline]);
+        await Promise.race([Promise.all([dispatcher.idle(), groupDelivery.stop(), pushDelivery.stop(), albums.stop(), reminders?.stop(), feedback.idle(), telegram.stop()]), deadline]);
         await hub.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);

@@ -53,6 +53,7 @@ const variables = {
   telegramMode: { names: ["TELEGRAM_MODE"], schema: optionalText.transform((v) => v ?? "webhook").pipe(z.enum(["webhook", "polling", "off"], { error: "must be webhook, polling or off" })) },
   apiKey: { names: ["API_KEY"], schema: optionalText },
   initDataMaxAgeSeconds: { names: ["INITDATA_MAX_AGE_SECONDS"], schema: optionalText.transform((v) => v ?? "86400").pipe(z.string().regex(/^[1-9]\d*$/, "must be a positive whole number of seconds").transform(Number)) },
+  supportReminderMinutes: { names: ["SUPPORT_REMINDER_MINUTES"], schema: optionalText.transform((v) => v ?? "0").pipe(z.string().regex(/^\d{1,5}$/, "must be a whole number of minutes (0 turns reminders off)").transform(Number)) },
   trustProxy: { names: ["TRUST_PROXY"], schema: optionalText.transform((v) => v ?? "false").pipe(z.enum(["true", "false", "1", "0"], { error: "must be true or false" })).transform((v) => v === "true" || v === "1") },
   logLevel: { names: ["LOG_LEVEL"], schema: optionalText.transform((v) => v ?? "info").pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })) },
 } as const;

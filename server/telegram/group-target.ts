@@ -23,3 +23,8 @@ export function targetOptions(target: GroupTarget): { reply_parameters: { messag
     ...(target.threadId !== undefined ? { message_thread_id: target.threadId } : {}),
   };
 }
+
+/** A reminder about a waiting user: a reply to their newest waiting post (topic mode: their topic). */
+export function waitingUserTarget(waiting: { userId: string; telegramMessageId: number }): GroupTarget {
+  return { replyTo: waiting.telegramMessageId };
+}

@@ -2,6 +2,7 @@
 ALTER TABLE "messages" ADD COLUMN "agent_reaction" TEXT;
 
 -- AlterTable
+ALTER TABLE "support_users" ADD COLUMN "closed_up_to_id" INTEGER;
 ALTER TABLE "support_users" ADD COLUMN "reminded_for_message_id" INTEGER;
 
 -- CreateTable
