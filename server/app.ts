@@ -20,7 +20,8 @@ import { Router } from "./http/router.js";
 import { createLogger, type Logger } from "./logger.js";
 import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
 import { OutboxStore } from "./outbox/outbox-store.js";
-import { GroupPacer, type PacerLimits } from "./outbox/pacer.js";
+import { GroupBudget } from "./outbox/group-budget.js";
+import { GroupPacer, TELEGRAM_LIMITS, type PacerLimits } from "./outbox/pacer.js";
 import { PushDelivery } from "./outbox/push-delivery.js";
 import { queueHealth } from "./outbox/queue-health.js";
 import { createPush, type PushTransport } from "./push/fcm-push.js";
@@ -111,13 +112,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   server.on("clientError", answerClientError);
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined });
 
+  const pacerLimits = options.pacerLimits ?? TELEGRAM_LIMITS;
+  const budget = new GroupBudget({
+    pacer: new GroupPacer(pacerLimits),
+    userPostWaiting: () => outbox.head("telegram") !== null,
+    headroom: Math.max(1, Math.ceil(pacerLimits.perGroup / 4)),
+  });
   const groupDelivery = new GroupDelivery({
     db: db.sqlite,
     outbox,
     messages,
     mappings,
     sender: telegram.sender,
-    pacer: new GroupPacer(options.pacerLimits),
+    pacer: budget,
     logger,
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
@@ -130,8 +137,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     socketsOf: (userId) => hub.socketsOf(userId),
     async setReaction(chatId, telegramMessageId, emoji) {
       if (!bot) return false;
-      await bot.api.setMessageReaction(chatId, telegramMessageId, [{ type: "emoji", emoji }]);
-      return true;
+      return (await budget.send("reaction", () => bot.api.setMessageReaction(chatId, telegramMessageId, [{ type: "emoji", emoji }]))) !== null;
     },
   });
   const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger, onOutcome: (messageId, outcome) => feedback.pushOutcome(messageId, outcome) });
@@ -153,17 +159,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   hub.useReadMarker(support);
   const conversations = new ConversationService({ db: db.sqlite, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
   const userForPost = (chatId: number, telegramMessageId: number) => mappings.userFor(chatId, telegramMessageId);
+  // Answers, reminders and notices to agents: after users' posts in the group's budget.
+  const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
+    if (!bot) throw new Error("the Telegram bot is off");
+    await budget.send("answer", () => bot.api.sendMessage(chatId, text, targetOptions(target)));
+  };
   telegram.useAgentCommands({
     conversations,
+    answer: tellAgent,
     resolveUser: createUserResolver({
       userForPost,
       userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
     }),
   });
-  const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
-    if (!bot) throw new Error("the Telegram bot is off");
-    await bot.api.sendMessage(chatId, text, targetOptions(target));
-  };
   const albums = new AgentAlbums({
     db: db.sqlite,
     logger,
@@ -189,7 +197,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           minutes: config.supportReminderMinutes,
           ...options.reminders,
           async post(waiting, text) {
-            await bot.api.sendMessage(waiting.chatId, text, targetOptions(waitingUserTarget(waiting)));
+            await tellAgent(waiting.chatId, waitingUserTarget(waiting), text);
             return true;
           },
         })

@@ -20,7 +20,7 @@ import { fallbackAfter, planFromProgress, type GroupPostPayload, type PlannedCal
 import type { GroupSender } from "../telegram/group-sender.js";
 import { classifySendError, type SendFailure } from "../telegram/send-errors.js";
 import type { OutboxJob, OutboxStore } from "./outbox-store.js";
-import type { GroupPacer } from "./pacer.js";
+import type { PostPacer } from "./group-budget.js";
 import { Backoff } from "./backoff.js";
 import { QUEUE_RECHECK_MS, WakeableLoop } from "./wakeable-loop.js";
 
@@ -42,7 +42,8 @@ export interface GroupDeliveryDeps {
   messages: MessageStore;
   mappings: MappingStore;
   sender: GroupSender | null;
-  pacer: GroupPacer;
+  /** the group's budget (group-budget.ts), which users' posts lead */
+  pacer: PostPacer;
   logger: Logger;
   publicOrigin?: string;
   now?: () => number;
