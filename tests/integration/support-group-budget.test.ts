@@ -64,4 +64,12 @@ test("during a backlog of users' posts, reactions are dropped and no post is del
   expect(reactionCalls.filter((c) => c.at < lastPostAt)).toEqual([]);
   expect(tg.stats.groupLimited).toBe(0);
   expect(tg.stats.tooManyRequests).toBe(0);
+
+  // once the group is quiet again, a reply gets its reaction
+  await pause(WINDOW_MS + 300);
+  const after = tg.updates.groupText({ chatId: GROUP, text: "ответ после", replyTo: first.message_id as number });
+  expect((await webhook(after)).status).toBe(200);
+  const afterId = (after as { message: { message_id: number } }).message.message_id;
+  await expect.poll(() => tg.state.reactions.get(`${GROUP}:${afterId}`), { timeout: 5_000, interval: 50 }).toEqual(["👌"]);
+  expect(tg.stats.groupLimited).toBe(0);
 });
