@@ -88,6 +88,9 @@ export interface App {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** How long a webhook request waits for its answer's turn in the group's budget. */
+const ANSWER_HOLD_MS = 3_000;
+
 export function secretsOf(config: Config): string[] {
   return [config.botToken, config.apiKey, config.webhookSecret, config.fcmServiceAccount?.privateKey].filter((s): s is string => Boolean(s));
 }
@@ -159,10 +162,22 @@ export async function createApp(options: AppOptions): Promise<App> {
   hub.useReadMarker(support);
   const conversations = new ConversationService({ db: db.sqlite, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
   const userForPost = (chatId: number, telegramMessageId: number) => mappings.userFor(chatId, telegramMessageId);
-  // Answers, reminders and notices to agents: after users' posts in the group's budget.
+  // Answers, reminders and notices to agents: after users' posts in the
+  // group's budget. Behind a backlog of users' posts one may wait long; the
+  // webhook request waits ANSWER_HOLD_MS at most (Telegram redelivers slow
+  // updates), then the answer goes on in the background.
   const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
     if (!bot) throw new Error("the Telegram bot is off");
-    await budget.send("answer", () => bot.api.sendMessage(chatId, text, targetOptions(target)));
+    const sending = budget.send("answer", () => bot.api.sendMessage(chatId, text, targetOptions(target)));
+    let timer: NodeJS.Timeout | undefined;
+    const held = new Promise<"later">((resolve) => (timer = setTimeout(resolve, ANSWER_HOLD_MS, "later")));
+    try {
+      if ((await Promise.race([sending, held])) === "later") {
+        sending.catch((error: unknown) => logger.warn({ err: error, chatId }, "could not post an answer into the group after waiting for users' posts; dropped"));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   };
   telegram.useAgentCommands({
     conversations,
@@ -197,7 +212,8 @@ export async function createApp(options: AppOptions): Promise<App> {
           minutes: config.supportReminderMinutes,
           ...options.reminders,
           async post(waiting, text) {
-            await tellAgent(waiting.chatId, waitingUserTarget(waiting), text);
+            // awaited to the end: the reminder is recorded as sent only once Telegram took it
+            await budget.send("answer", () => bot.api.sendMessage(waiting.chatId, text, targetOptions(waitingUserTarget(waiting))));
             return true;
           },
         })

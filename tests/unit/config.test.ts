@@ -19,6 +19,7 @@ describe("defaults", () => {
       telegramMode: "webhook",
       initDataMaxAgeSeconds: 86_400,
       trustProxy: false,
+      supportReminderMinutes: 0,
     });
     expect(config.botToken).toBeUndefined();
     expect(config.groupChatId).toBeUndefined();
@@ -62,6 +63,8 @@ describe("bad values", () => {
     [{ TELEGRAM_WEBHOOK_SECRET: "has spaces in it" }, "TELEGRAM_WEBHOOK_SECRET"],
     [{ TRUST_PROXY: "yes" }, "TRUST_PROXY"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ SUPPORT_REMINDER_MINUTES: "1.5" }, "SUPPORT_REMINDER_MINUTES"],
+    [{ SUPPORT_REMINDER_MINUTES: "-1" }, "SUPPORT_REMINDER_MINUTES"],
   ])("%o is refused naming %s", (env, variable) => {
     let caught: unknown;
     try {
