@@ -79,7 +79,9 @@ export class AgentAlbums {
   private readonly itemsStmt: Statement<[string, string]>;
   private readonly markStmt: Statement<[string, string, string]>;
   private readonly pendingStmt: Statement<[]>;
+  private readonly pruneStmt: Statement<[string]>;
   private stopped = false;
+  private lastPrune = 0;
 
   constructor(private readonly deps: AgentAlbumsDeps) {
     this.quietMs = deps.quietMs ?? ALBUM_QUIET_MS;
@@ -96,6 +98,7 @@ export class AgentAlbums {
     );
     this.markStmt = db.prepare(`UPDATE agent_album_items SET delivered_at = ? WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL`);
     this.pendingStmt = db.prepare(`SELECT DISTINCT chat_id, media_group_id FROM agent_album_items WHERE delivered_at IS NULL`);
+    this.pruneStmt = db.prepare(`DELETE FROM agent_album_items WHERE delivered_at IS NOT NULL AND delivered_at < ?`);
   }
 
   /**
@@ -192,5 +195,14 @@ export class AgentAlbums {
     };
     await this.deps.deliver(album);
     this.markStmt.run(toSqliteTime(this.now()), chat, mediaGroupId);
+    this.prune();
+  }
+
+  /** Delivered albums are remembered a week (late items, redeliveries come within hours), then forgotten. */
+  private prune(): void {
+    const now = this.now().getTime();
+    if (now - this.lastPrune < 3600_000) return;
+    this.lastPrune = now;
+    this.pruneStmt.run(toSqliteTime(new Date(now - 7 * 24 * 3600_000)));
   }
 }
