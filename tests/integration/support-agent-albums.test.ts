@@ -3,6 +3,7 @@
 // (as Telegram sends them, interleaved with other messages), photos fetched
 // from the Telegram stand-in, the result read over REST and a socket.
 import type { Message, Update } from "grammy/types";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makePng } from "../fixtures/images.js";
 import { postJson, requestJson } from "../fixtures/http.js";
@@ -26,7 +27,9 @@ afterAll(async () => {
 const history = async (url: string, userId: string) => (await requestJson<History>(`${url}/message_history/${userId}?limit=200`)).body.messages;
 const supportItems = async (url: string, userId: string) => (await history(url, userId)).filter((m) => m.direction === "support" && !m.message.startsWith("Здравствуйте"));
 const messageOf = (update: Update) => (update as { message: Message }).message;
-const png = (r: number) => makePng(4, 4, [r, 10, 10]);
+// each photo its own width, so the order survives the store re-encoding it
+const png = (n: number) => makePng(n + 1, 4, [n, 10, 10]);
+const widthOf = async (url: string) => (await sharp(Buffer.from(await (await fetch(url)).arrayBuffer())).metadata()).width;
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 5_000): Promise<T> {
   const until = Date.now() + ms;
@@ -69,10 +72,7 @@ describe("agents' albums", () => {
     expect(album?.photo_urls).toHaveLength(3);
     expect(album?.photo_url).toBe(album?.photo_urls[0]);
     // in message_id order: the bytes of item 1, 2, 3
-    const bytes = await Promise.all((album?.photo_urls ?? []).map(async (u) => Buffer.from(await (await fetch(`${d.t.url}${u}`)).arrayBuffer())));
-    expect(bytes[0]?.equals(png(1))).toBe(true);
-    expect(bytes[1]?.equals(png(2))).toBe(true);
-    expect(bytes[2]?.equals(png(3))).toBe(true);
+    expect(await Promise.all((album?.photo_urls ?? []).map((u) => widthOf(`${d.t.url}${u}`)))).toEqual([2, 3, 4]);
     // the other agent's reply went to the other user, by itself
     expect((await supportItems(d.t.url, other)).map((m) => m.message)).toEqual(["Сейчас пришлю"]);
 
