@@ -198,7 +198,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId }, "agent album has no photo the app can show; not delivered");
       }
       if (album.firstOtherMessageId !== null) {
-        await tellAgent(album.chatId, { replyTo: album.firstOtherMessageId }, NOT_SHOWN_TEXT).catch((error: unknown) =>
+        await tellAgent(album.chatId, { replyTo: album.firstOtherMessageId, ...(album.threadId !== null ? { threadId: album.threadId } : {}) }, NOT_SHOWN_TEXT).catch((error: unknown) =>
           logger.warn({ err: error, chatId: album.chatId }, "could not tell the agent part of their album was not delivered"),
         );
       }

@@ -32,6 +32,8 @@ export interface AlbumItem {
   /** null for a photo that could not be kept, and for "other" */
   photoUrl: string | null;
   caption: string;
+  /** the forum topic it was sent in (topic mode) */
+  threadId?: number;
 }
 
 /** One album ready to be a support message. */
@@ -44,6 +46,8 @@ export interface CollectedAlbum {
   photoUrls: string[];
   /** the first item the app cannot show, when there was one (the agent is told) */
   firstOtherMessageId: number | null;
+  /** the forum topic the album was sent in (topic mode) */
+  threadId: number | null;
 }
 
 export interface AgentAlbumsDeps {
@@ -62,6 +66,7 @@ interface ItemRow {
   kind: string;
   photo_url: string | null;
   caption: string;
+  thread_id: number | null;
   received_at: string;
 }
 
@@ -74,7 +79,7 @@ export class AgentAlbums {
   private readonly arriving = new Map<string, number>();
   private readonly quietMs: number;
   private readonly now: () => Date;
-  private readonly insertStmt: Statement<[string, number, string, string, string, string | null, string, string]>;
+  private readonly insertStmt: Statement<[string, number, string, string, string, string | null, string, number | null, string]>;
   private readonly deliveredStmt: Statement<[string, string]>;
   private readonly itemsStmt: Statement<[string, string]>;
   private readonly markStmt: Statement<[string, string, string]>;
@@ -88,12 +93,12 @@ export class AgentAlbums {
     this.now = deps.now ?? (() => new Date());
     const { db } = deps;
     this.insertStmt = db.prepare(
-      `INSERT INTO agent_album_items (chat_id, telegram_message_id, media_group_id, user_id, kind, photo_url, caption, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO agent_album_items (chat_id, telegram_message_id, media_group_id, user_id, kind, photo_url, caption, thread_id, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.deliveredStmt = db.prepare(`SELECT 1 FROM agent_album_items WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NOT NULL LIMIT 1`);
     this.itemsStmt = db.prepare(
-      `SELECT chat_id, telegram_message_id, user_id, kind, photo_url, caption, received_at FROM agent_album_items
+      `SELECT chat_id, telegram_message_id, user_id, kind, photo_url, caption, thread_id, received_at FROM agent_album_items
        WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL ORDER BY telegram_message_id`,
     );
     this.markStmt = db.prepare(`UPDATE agent_album_items SET delivered_at = ? WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL`);
@@ -124,7 +129,7 @@ export class AgentAlbums {
     const chat = String(item.chatId);
     const outcome = this.deps.db.transaction((): AddOutcome => {
       if (this.deliveredStmt.get(chat, item.mediaGroupId)) return "late";
-      const inserted = this.insertStmt.run(chat, item.telegramMessageId, item.mediaGroupId, item.userId, item.kind, item.photoUrl, item.caption, toSqliteTime(this.now()));
+      const inserted = this.insertStmt.run(chat, item.telegramMessageId, item.mediaGroupId, item.userId, item.kind, item.photoUrl, item.caption, item.threadId ?? null, toSqliteTime(this.now()));
       return inserted.changes > 0 ? "kept" : "duplicate";
     })();
     if (outcome === "late") {
@@ -192,6 +197,7 @@ export class AgentAlbums {
       text: rows.find((r) => r.caption.trim() !== "")?.caption ?? "",
       photoUrls: photos.map((r) => r.photo_url).filter((u): u is string => u !== null),
       firstOtherMessageId: rows.find((r) => r.kind === "other")?.telegram_message_id ?? null,
+      threadId: first.thread_id,
     };
     await this.deps.deliver(album);
     this.markStmt.run(toSqliteTime(this.now()), chat, mediaGroupId);

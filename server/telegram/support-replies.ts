@@ -178,13 +178,14 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
     try {
       const photoUrl = image ? await keepPhoto(ctx, image, where) : null;
       const outcome = deps.collectAlbumItem?.({
-      chatId: message.chat.id,
-      telegramMessageId: message.message_id,
-      mediaGroupId,
-      userId,
-      kind: image ? "photo" : "other",
-      photoUrl,
+        chatId: message.chat.id,
+        telegramMessageId: message.message_id,
+        mediaGroupId,
+        userId,
+        kind: image ? "photo" : "other",
+        photoUrl,
         caption: agentText(message),
+        threadId: answerTarget(message).threadId,
       });
       deps.logger.debug({ ...where, userId, outcome }, "agent album item kept");
     } finally {

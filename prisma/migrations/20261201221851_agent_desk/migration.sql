@@ -14,6 +14,7 @@ CREATE TABLE "agent_album_items" (
     "kind" TEXT NOT NULL,
     "photo_url" TEXT,
     "caption" TEXT NOT NULL DEFAULT '',
+    "thread_id" INTEGER,
     "received_at" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "delivered_at" DATETIME,
 
