@@ -30,7 +30,8 @@ import { opsApiDoc, registerOpsRoutes } from "./ops/ops-routes.js";
 import { databaseCheck, type ReadinessCheck } from "./ops/readiness.js";
 import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
 import { OutboxStore } from "./outbox/outbox-store.js";
-import { GroupPacer, type PacerLimits } from "./outbox/pacer.js";
+import { GroupBudget } from "./outbox/group-budget.js";
+import { GroupPacer, TELEGRAM_LIMITS, type PacerLimits } from "./outbox/pacer.js";
 import { PushDelivery } from "./outbox/push-delivery.js";
 import { queueHealth } from "./outbox/queue-health.js";
 import { createPush, type PushTransport } from "./push/fcm-push.js";
@@ -43,7 +44,12 @@ import { MessageStore } from "./support/message-store.js";
 import { ConversationService } from "./support/conversation-service.js";
 import { SupportService } from "./support/support-service.js";
 import { UserStateStore } from "./support/user-state-store.js";
+import { AgentAlbums } from "./telegram/agent-albums.js";
+import { DeliveryFeedback } from "./telegram/reactions.js";
 import { createUserResolver } from "./telegram/group-messages.js";
+import { Reminders } from "./support/reminders.js";
+import { targetOptions, waitingUserTarget, type GroupTarget } from "./telegram/group-target.js";
+import { NOT_SHOWN_TEXT } from "./telegram/support-replies.js";
 import { createTelegramRuntime } from "./telegram/telegram-runtime.js";
 
 export type { RequestHandler } from "./http/dispatch.js";
@@ -68,6 +74,8 @@ export interface AppOptions {
   rateLimits?: RateLimitOverrides;
   /** how long the sender lease outlives its holder's last renewal (default SENDER_LEASE_TTL_MS) */
   leaseTtlMs?: number;
+  /** the reminders' clock and check interval (tests) */
+  reminders?: { now?: () => Date; checkEveryMs?: number };
 }
 
 /** The group sender's lease: a process that dies holding it is replaced after this long (SPEC §8: within 15 s). */
@@ -86,6 +94,8 @@ export interface App {
   uploads: UploadStore;
   groupDelivery: GroupDelivery;
   pushDelivery: PushDelivery;
+  /** the delivery reactions on agents' messages */
+  feedback: DeliveryFeedback;
   outbox: OutboxStore;
   /** whether this process is the one that sends into the group (and polls) */
   senderLease: Lease;
@@ -96,6 +106,9 @@ export interface App {
   /** graceful stop: no new requests, in-flight ones and sends finish, then sockets and the database close */
   close(timeoutMs?: number): Promise<void>;
 }
+
+/** How long a webhook request waits for its answer's turn in the group's budget. */
+const ANSWER_HOLD_MS = 3_000;
 
 export function secretsOf(config: Config): string[] {
   return [config.botToken, config.apiKey, config.webhookSecret, config.userHashSecret, config.fcmServiceAccount?.privateKey].filter((s): s is string => Boolean(s));
@@ -154,14 +167,16 @@ export async function createApp(options: AppOptions): Promise<App> {
       leaderWork(() => {
         pushDelivery.start();
         telegram.start();
+        // Reminders post into the group: one process sends them, as it sends users' posts.
+        reminders?.start();
       });
     },
     onLost: () => {
       metrics.setLeader(false);
-      leaderWork(() => Promise.all([pushDelivery.stop(), telegram.stop()]));
+      leaderWork(() => Promise.all([pushDelivery.stop(), telegram.stop(), reminders?.stop()]));
     },
   });
-  // The push lane, polling and the bot menu run on the lease holder only;
+  // The push lane, reminders, polling and the bot menu run on the lease holder only;
   // starts and stops run one after another, so a quick lose-and-retake
   // never finds a loop still stopping.
   let leaderChanges: Promise<unknown> = Promise.resolve();
@@ -169,13 +184,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     leaderChanges = leaderChanges.then(change).catch((error: unknown) => logger.error({ err: error }, "could not start or stop the sender's work"));
   };
 
+  const pacerLimits = options.pacerLimits ?? TELEGRAM_LIMITS;
+  const budget = new GroupBudget({
+    pacer: new GroupPacer(pacerLimits),
+    userPostWaiting: () => outbox.head("telegram") !== null,
+    headroom: Math.max(1, Math.ceil(pacerLimits.perGroup / 4)),
+  });
   const groupDelivery = new GroupDelivery({
     db: db.sqlite,
     outbox,
     messages,
     mappings,
     sender: telegram.sender,
-    pacer: new GroupPacer(options.pacerLimits),
+    pacer: budget,
     logger,
     publicOrigin: new URL(config.publicWebappUrl).origin,
     observer: options.deliveryObserver,
@@ -186,7 +207,26 @@ export async function createApp(options: AppOptions): Promise<App> {
       return epoch !== null && leaseStore.holdsNow(SENDER_LEASE, epoch);
     },
   });
-  const pushDelivery = new PushDelivery({ outbox, messages, devices, push, logger, observe: (outcome, tokens) => metrics.countPushes(outcome, tokens) });
+  const bot = telegram.bot;
+  const feedback = new DeliveryFeedback({
+    db: db.sqlite,
+    logger,
+    pushEnabled: push.enabled,
+    socketsOf: (userId) => hub.socketsOf(userId),
+    async setReaction(chatId, telegramMessageId, emoji) {
+      if (!bot) return false;
+      return (await budget.send("reaction", () => bot.api.setMessageReaction(chatId, telegramMessageId, [{ type: "emoji", emoji }]))) !== null;
+    },
+  });
+  const pushDelivery = new PushDelivery({
+    outbox,
+    messages,
+    devices,
+    push,
+    logger,
+    observe: (outcome, tokens) => metrics.countPushes(outcome, tokens),
+    onOutcome: (messageId, outcome) => feedback.pushOutcome(messageId, outcome),
+  });
   const support = new SupportService({
     db: db.sqlite,
     messages,
@@ -199,20 +239,75 @@ export async function createApp(options: AppOptions): Promise<App> {
     realtime: hub,
     logger,
     sendWaitMs: options.sendWaitMs,
+    onSupportReply: (message) => feedback.replied(message),
+    onRead: (messageIds) => feedback.read(messageIds),
   });
   hub.useReadMarker(support);
   const conversations = new ConversationService({ db: db.sqlite, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
   const userForPost = (chatId: number, telegramMessageId: number) => mappings.userFor(chatId, telegramMessageId);
+  // Answers, reminders and notices to agents: after users' posts in the
+  // group's budget. Behind a backlog of users' posts one may wait long; the
+  // webhook request waits ANSWER_HOLD_MS at most (Telegram redelivers slow
+  // updates), then the answer goes on in the background.
+  const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
+    if (!bot) throw new Error("the Telegram bot is off");
+    const sending = budget.send("answer", () => bot.api.sendMessage(chatId, text, targetOptions(target)));
+    let timer: NodeJS.Timeout | undefined;
+    const held = new Promise<"later">((resolve) => (timer = setTimeout(resolve, ANSWER_HOLD_MS, "later")));
+    try {
+      if ((await Promise.race([sending, held])) === "later") {
+        sending.catch((error: unknown) => logger.warn({ err: error, chatId }, "could not post an answer into the group after waiting for users' posts; dropped"));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   telegram.useAgentCommands({
     conversations,
+    answer: tellAgent,
     resolveUser: createUserResolver({
       userForPost,
       userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
       userForTopic: telegram.userForTopic,
     }),
   });
+  const albums = new AgentAlbums({
+    db: db.sqlite,
+    logger,
+    async deliver(album) {
+      if (album.photoUrls.length > 0) {
+        support.addSupportReply({ userId: album.userId, text: album.text, photoUrls: album.photoUrls, chatId: album.chatId, telegramMessageId: album.firstMessageId });
+        logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId, photos: album.photoUrls.length }, "agent album delivered to user");
+      } else {
+        logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId }, "agent album has no photo the app can show; not delivered");
+      }
+      if (album.firstOtherMessageId !== null) {
+        await tellAgent(album.chatId, { replyTo: album.firstOtherMessageId, ...(album.threadId !== null ? { threadId: album.threadId } : {}) }, NOT_SHOWN_TEXT).catch((error: unknown) =>
+          logger.warn({ err: error, chatId: album.chatId }, "could not tell the agent part of their album was not delivered"),
+        );
+      }
+    },
+  });
+  const reminders =
+    bot && config.groupChatId && config.supportReminderMinutes > 0
+      ? new Reminders({
+          db: db.sqlite,
+          logger,
+          minutes: config.supportReminderMinutes,
+          ...options.reminders,
+          async post(waiting, text) {
+            // awaited to the end: the reminder is recorded as sent only once Telegram took it
+            const topicOf = (userId: string) => (telegram.topics.mode.enabled ? (telegram.topics.store.forUser(waiting.chatId, userId)?.threadId ?? null) : null);
+            await budget.send("answer", () => bot.api.sendMessage(waiting.chatId, text, targetOptions(waitingUserTarget(waiting, topicOf))));
+            return true;
+          },
+        })
+      : null;
   telegram.useSupportReplies({
     userForPost,
+    collectAlbumItem: (item) => albums.add(item),
+    albumItemArriving: (chatId, mediaGroupId) => albums.arrive(chatId, mediaGroupId),
+    tellAgent,
     addSupportReply: (input) => support.addSupportReply(input),
     editSupportReply: (edit) => conversations.editReply({ chatId: edit.chatId, telegramMessageId: edit.telegramMessageId }, edit.text),
     savePhoto: (bytes, name) => uploads.saveBuffer(bytes, name),
@@ -263,6 +358,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     uploads,
     groupDelivery,
     pushDelivery,
+    feedback,
     outbox,
     senderLease,
     router,
@@ -276,6 +372,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           // process that holds it sends from its first request on.
           void senderLease.start().then(() => {
             groupDelivery.start();
+            albums.start();
             resolve(server.address() as AddressInfo);
           }, reject);
         });
@@ -286,7 +383,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
         let workersDone = false;
-        const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), telegram.stop()]).then(() => {
+        const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), albums.stop(), reminders?.stop(), feedback.idle(), telegram.stop()]).then(() => {
           workersDone = true;
         });
         await Promise.race([Promise.all([dispatcher.idle(), workersStopped]), deadline]);

@@ -57,6 +57,7 @@ const variables = {
   userHashSecret: { names: ["USER_HASH_SECRET"], schema: optionalText },
   rateLimitsEnabled: { names: ["RATE_LIMITS"], schema: optionalText.transform((v) => v?.toLowerCase() ?? "on").pipe(z.enum(["on", "off"], { error: "must be on or off" })).transform((v) => v === "on") },
   initDataMaxAgeSeconds: { names: ["INITDATA_MAX_AGE_SECONDS"], schema: optionalText.transform((v) => v ?? "86400").pipe(z.string().regex(/^[1-9]\d*$/, "must be a positive whole number of seconds").transform(Number)) },
+  supportReminderMinutes: { names: ["SUPPORT_REMINDER_MINUTES"], schema: optionalText.transform((v) => v ?? "0").pipe(z.string().regex(/^\d{1,5}$/, "must be a whole number of minutes (0 turns reminders off)").transform(Number)) },
   trustProxy: { names: ["TRUST_PROXY"], schema: optionalText.transform((v) => v ?? "false").pipe(z.enum(["true", "false", "1", "0"], { error: "must be true or false" })).transform((v) => v === "true" || v === "1") },
   supportTopics: { names: ["SUPPORT_TOPICS"], schema: optionalText.transform((v) => v ?? "off").pipe(z.enum(["on", "off"], { error: "must be on or off" })).transform((v) => v === "on") },
   instanceId: { names: ["INSTANCE_ID"], schema: optionalText },

@@ -34,7 +34,7 @@ import { topicName, type TopicMode } from "../telegram/topics.js";
 import type { TopicStore, UserTopic } from "../telegram/topics-store.js";
 import { classifySendError, type SendFailure } from "../telegram/send-errors.js";
 import type { OutboxJob, OutboxStore } from "./outbox-store.js";
-import type { GroupPacer } from "./pacer.js";
+import type { PostPacer } from "./group-budget.js";
 import { Backoff } from "./backoff.js";
 import { QUEUE_RECHECK_MS, WakeableLoop } from "./wakeable-loop.js";
 
@@ -56,7 +56,8 @@ export interface GroupDeliveryDeps {
   messages: MessageStore;
   mappings: MappingStore;
   sender: GroupSender | null;
-  pacer: GroupPacer;
+  /** the group's budget (group-budget.ts), which users' posts lead */
+  pacer: PostPacer;
   logger: Logger;
   publicOrigin?: string;
   now?: () => number;

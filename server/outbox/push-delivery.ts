@@ -35,6 +35,8 @@ export interface PushDeliveryDeps {
   logger: Logger;
   backoff?: Backoff;
   now?: () => number;
+  /** what became of a message's push: some token accepted it, or (final) none will */
+  onOutcome?(messageId: number, outcome: "delivered" | "undeliverable"): void;
   /** told how many tokens each attempt ended with, by outcome (metrics) */
   observe?: (outcome: PushTokenOutcome, tokens: number) => void;
 }
@@ -75,6 +77,14 @@ export class PushDelivery {
     return 0;
   }
 
+  private report(messageId: number, outcome: "delivered" | "undeliverable"): void {
+    try {
+      this.deps.onOutcome?.(messageId, outcome);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, messageId }, "the push outcome observer failed");
+    }
+  }
+
   private async deliver(job: OutboxJob<PushPayload>): Promise<void> {
     const { outbox, messages, devices, push, logger } = this.deps;
     this.inFlight.add(job.id);
@@ -83,6 +93,7 @@ export class PushDelivery {
       const tokens = job.payload.tokens ?? (await devices.tokensOf(job.userId));
       if (!message || tokens.length === 0) {
         outbox.remove(job.id);
+        if (message) this.report(message.id, "undeliverable");
         return;
       }
       let outcome;
@@ -102,6 +113,7 @@ export class PushDelivery {
         const removed = await devices.remove(outcome.invalid);
         logger.info({ userId: job.userId, removed }, "removed device tokens FCM reported as unregistered or invalid");
       }
+      if (outcome.delivered > 0) this.report(message.id, "delivered");
       if (outcome.retry.length > 0 && !givingUp) {
         const wait = this.backoff.delay(job.attempts);
         outbox.savePayload(job.id, { tokens: outcome.retry });
@@ -110,6 +122,7 @@ export class PushDelivery {
       }
       if (outcome.retry.length > 0) logger.warn({ jobId: job.id, userId: job.userId, tokens: outcome.retry.length }, "giving up on a push after repeated failures");
       outbox.remove(job.id);
+      if (outcome.delivered === 0) this.report(message.id, "undeliverable");
     } finally {
       this.inFlight.delete(job.id);
     }

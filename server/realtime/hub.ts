@@ -101,6 +101,15 @@ export class RealtimeHub implements RealtimePort {
     this.io.to(roomOf(message.userId)).emit("new_message", toWire(message));
   }
 
+  /**
+   * How many sockets are in the user's room (on every instance: fetchSockets
+   * asks the adapter). Asked right after an emit, it says whether a device
+   * got the message live.
+   */
+  async socketsOf(userId: string): Promise<number> {
+    return (await this.io.in(roomOf(userId)).fetchSockets()).length;
+  }
+
   emitUpdated(message: ChatMessage): void {
     this.io.to(roomOf(message.userId)).emit("message_updated", toWire(message));
   }

@@ -102,7 +102,7 @@ export class MessageStore {
     this.deliveryStmt = db.prepare(`UPDATE messages SET delivery = ? WHERE id = ? AND delivery IS NOT NULL AND delivery <> 'sent'`);
     this.unreadStmt = db.prepare(`SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND ${UNREAD}`);
     // Only unread rows change: marking is monotonic, an older up_to_id never un-reads.
-    this.markReadStmt = db.prepare(`UPDATE messages SET read_at = ? WHERE user_id = ? AND id <= ? AND ${UNREAD}`);
+    this.markReadStmt = db.prepare(`UPDATE messages SET read_at = ? WHERE user_id = ? AND id <= ? AND ${UNREAD} RETURNING id`);
     this.supportByTelegramStmt = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE telegram_chat_id = ? AND telegram_message_id = ? AND direction = 'support' AND ${VISIBLE}`,
     );
@@ -185,9 +185,9 @@ export class MessageStore {
     return (this.unreadStmt.get(userId) as { n: number }).n;
   }
 
-  /** Marks the user's support messages up to `upToId` read; returns how many changed. */
-  markRead(userId: string, upToId: number, at: Date): number {
-    return this.markReadStmt.run(toSqliteTime(at), userId, upToId).changes;
+  /** Marks the user's support messages up to `upToId` read; returns the ids that changed. */
+  markRead(userId: string, upToId: number, at: Date): number[] {
+    return (this.markReadStmt.all(toSqliteTime(at), userId, upToId) as { id: number }[]).map((r) => r.id);
   }
 
   /** The support message an agent's group message became, unless deleted. */

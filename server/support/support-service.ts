@@ -59,6 +59,10 @@ export interface SupportServiceDeps {
   pushEnabled: boolean;
   realtime: RealtimePort;
   logger: Logger;
+  /** told which support messages the user has just read (the agents see 👀) */
+  onRead?(messageIds: number[]): void;
+  /** told of each agent reply once it is stored and sent live (delivery feedback) */
+  onSupportReply?(message: ChatMessage): void;
   /** how long /send_message waits for Telegram when the message can go at once */
   sendWaitMs?: number;
 }
@@ -155,12 +159,13 @@ export class SupportService {
    */
   markRead({ userId, upToId }: MarkRead): ReadState {
     const { db, messages, realtime } = this.deps;
-    const unread = db.transaction(() => {
-      messages.markRead(userId, upToId, new Date());
-      return messages.unreadCount(userId);
+    const { unread, newlyRead } = db.transaction(() => {
+      const newlyRead = messages.markRead(userId, upToId, new Date());
+      return { unread: messages.unreadCount(userId), newlyRead };
     })();
     const state: ReadState = { userId, upToId, unread };
     realtime.emitRead(state);
+    if (newlyRead.length > 0) this.deps.onRead?.(newlyRead);
     return state;
   }
 
@@ -187,6 +192,7 @@ export class SupportService {
     if (!message) return null;
     realtime.emitToUser(message);
     if (pushEnabled) pushDelivery.kick();
+    this.deps.onSupportReply?.(message);
     return message;
   }
 }

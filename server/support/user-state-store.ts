@@ -35,9 +35,11 @@ export class UserStateStore {
        ON CONFLICT (user_id) DO UPDATE SET banned_at = @at, ban_reason = @reason, updated_at = @at`,
     );
     this.unbanStmt = db.prepare(`UPDATE support_users SET banned_at = NULL, ban_reason = NULL, updated_at = @at WHERE user_id = @user AND banned_at IS NOT NULL`);
+    // closed_up_to_id: what the close answered, for reminders (server/support/reminders.ts)
     this.closeStmt = db.prepare(
-      `INSERT INTO support_users (user_id, closed_at, updated_at) VALUES (@user, @at, @at)
-       ON CONFLICT (user_id) DO UPDATE SET closed_at = @at, updated_at = @at`,
+      `INSERT INTO support_users (user_id, closed_at, closed_up_to_id, updated_at)
+       VALUES (@user, @at, (SELECT MAX(id) FROM messages WHERE user_id = @user), @at)
+       ON CONFLICT (user_id) DO UPDATE SET closed_at = @at, closed_up_to_id = excluded.closed_up_to_id, updated_at = @at`,
     );
     this.reopenStmt = db.prepare(`UPDATE support_users SET closed_at = NULL, updated_at = @at WHERE user_id = @user AND closed_at IS NOT NULL`);
   }

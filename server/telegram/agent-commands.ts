@@ -6,16 +6,16 @@
 // command is sent as a reply to one of the user's posts. Answers go back as
 // a reply, plain text.
 //
-// Answers are sent through the bot directly: they are few and an agent is
-// waiting for them. They still count against the group's 20-a-minute
-// budget at Telegram, so they must join the outbox's group budget (after
-// users' posts, before reactions) when it learns priorities.
+// Answers go through the group's budget (server/outbox/group-budget.ts)
+// when one is given: after users' posts, before reactions. An agent waits
+// for them, so they wait their turn rather than being dropped.
 import { Composer, type Context } from "grammy";
 import type { Message } from "grammy/types";
 import type { Logger } from "../logger.js";
 import { HISTORY_DEFAULT, HISTORY_MAX, type ConversationService } from "../support/conversation-service.js";
 import * as texts from "./agent-command-texts.js";
 import { isFromPerson, type SupportGroupTest, type UserResolver } from "./group-messages.js";
+import { answerTarget, targetOptions, type GroupTarget } from "./group-target.js";
 
 /** The menu Telegram shows the group's administrators (setMyCommands). */
 export const AGENT_COMMAND_MENU = [
@@ -41,6 +41,8 @@ export interface AgentCommandsDeps {
   /** topic mode: closes the user's topic in Telegram (/close); best-effort */
   closeTopic?(userId: string): Promise<void>;
   logger: Logger;
+  /** posts an answer into the group (through the group's budget); default: straight through the bot */
+  answer?(chatId: number, target: GroupTarget, text: string): Promise<unknown>;
 }
 
 /** `/history 20` → 20; absent → the default; anything else → null (answered with the usage). */
@@ -65,7 +67,8 @@ export function createAgentCommands(deps: AgentCommandsDeps): Composer<Context> 
       deps.logger.info({ ...where, from: message.from?.id }, "agent command from a bot ignored");
       return;
     }
-    const answer = (text: string) => ctx.reply(text, { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } });
+    const target = answerTarget(message);
+    const answer = (text: string) => (deps.answer ? deps.answer(message.chat.id, target, text) : ctx.reply(text, targetOptions(target)));
 
     if (command === "delete") {
       const target = message.reply_to_message;

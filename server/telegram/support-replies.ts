@@ -12,11 +12,17 @@
 // an image, Telegram refusing getFile or the download) are logged and the
 // text still goes through.
 import { Composer, GrammyError, type Context } from "grammy";
-import type { PhotoSize } from "grammy/types";
+import type { Message, PhotoSize } from "grammy/types";
 import type { Logger } from "../logger.js";
 import { MAX_AGENT_PHOTO_BYTES } from "../storage/uploads.js";
 import type { SupportReplyInput } from "../support/support-service.js";
+import type { AddOutcome, AlbumItem } from "./agent-albums.js";
 import { agentText, isCommandOrNote, isForumServiceMessage, isFromPerson, topicOf, type SupportGroupTest } from "./group-messages.js";
+
+import { answerTarget, type GroupTarget } from "./group-target.js";
+
+/** Told to the agent, once, when they sent something the app cannot show. */
+export const NOT_SHOWN_TEXT = "Приложение показывает только текст и фото; это сообщение пользователю не доставлено.";
 
 export type { SupportReplyInput } from "../support/support-service.js";
 
@@ -31,6 +37,12 @@ export interface SupportRepliesDeps {
   /** an agent edited their message: the support message it became takes the new text (null: nothing changed); without it edits are ignored */
   editSupportReply?(input: SupportReplyEdit): unknown;
   savePhoto(bytes: Buffer, name: string): Promise<{ url: string }>;
+  /** keeps one item of an agent's album (agent-albums.ts); without it an album's items go one by one */
+  collectAlbumItem?(item: AlbumItem): AddOutcome;
+  /** an album item's update started; returns "finished" (agent-albums.ts: the album waits for it) */
+  albumItemArriving?(chatId: number, mediaGroupId: string): () => void;
+  /** a short notice to the agent in the group (e.g. NOT_SHOWN_TEXT); without it the notice is only logged */
+  tellAgent?(chatId: number, target: GroupTarget, text: string): Promise<unknown>;
   logger: Logger;
   /** Bot API root the photo is downloaded from; default: the bot's own client apiRoot */
   apiRoot?: string;
@@ -107,6 +119,20 @@ async function download(url: string, maxBytes: number, timeoutMs: number): Promi
   return Buffer.concat(chunks, size);
 }
 
+/** The picture in a message, if it has one the app can show: a photo, or an image sent "as a file". */
+export function imageOf(message: Message): Pick<PhotoSize, "file_id" | "file_unique_id"> | undefined {
+  if (message.photo) return largestPhoto(message.photo);
+  // an agent may send the picture "as a file", uncompressed
+  if (message.document?.mime_type?.startsWith("image/")) return message.document;
+  return undefined;
+}
+
+/** Media the app cannot show: video, voice, video notes, stickers, audio, animations, other files. */
+export function hasOtherMedia(message: Message): boolean {
+  if (imageOf(message)) return false;
+  return Boolean(message.video || message.voice || message.video_note || message.sticker || message.audio || message.animation || message.document);
+}
+
 export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context> {
   const maxBytes = deps.maxPhotoBytes ?? MAX_AGENT_PHOTO_BYTES;
   const timeoutMs = deps.downloadTimeoutMs ?? 20_000;
@@ -125,6 +151,50 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
     } catch (error) {
       // the store refuses what is not an image; that will not change on a retry
       throw new PermanentPhotoError(`the photo could not be stored: ${(error as Error).message}`);
+    }
+  }
+
+  /** The photo's upload URL; null when it can never be kept (logged), so the rest still goes through. */
+  async function keepPhoto(ctx: Context, image: Pick<PhotoSize, "file_id" | "file_unique_id">, where: object): Promise<string | null> {
+    try {
+      return await fetchPhoto(ctx, image.file_id, image.file_unique_id);
+    } catch (error) {
+      if (!(error instanceof PermanentPhotoError)) throw error;
+      deps.logger.warn({ ...where, reason: error.message }, "the agent's photo cannot be kept; delivering the text only");
+      return null;
+    }
+  }
+
+  async function tellAgent(message: Message, text: string): Promise<void> {
+    if (!deps.tellAgent) return;
+    try {
+      await deps.tellAgent(message.chat.id, answerTarget(message), text);
+    } catch (error) {
+      // the agent misses a hint; the update itself is handled
+      deps.logger.warn({ err: error, chatId: message.chat.id, telegramMessageId: message.message_id }, "could not tell the agent their message was not delivered");
+    }
+  }
+
+  /** One item of an album: its photo is downloaded now, then the row is committed; the album goes out once quiet. */
+  async function collectAlbumItem(ctx: Context, message: Message, mediaGroupId: string, userId: string): Promise<void> {
+    const where = { chatId: message.chat.id, telegramMessageId: message.message_id, mediaGroupId };
+    const image = imageOf(message);
+    const finished = deps.albumItemArriving?.(message.chat.id, mediaGroupId);
+    try {
+      const photoUrl = image ? await keepPhoto(ctx, image, where) : null;
+      const outcome = deps.collectAlbumItem?.({
+        chatId: message.chat.id,
+        telegramMessageId: message.message_id,
+        mediaGroupId,
+        userId,
+        kind: image ? "photo" : "other",
+        photoUrl,
+        caption: agentText(message),
+        threadId: answerTarget(message).threadId,
+      });
+      deps.logger.debug({ ...where, userId, outcome }, "agent album item kept");
+    } finally {
+      finished?.();
     }
   }
 
@@ -154,19 +224,17 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
       return;
     }
     const text = agentText(message);
-    const image = message.photo
-      ? largestPhoto(message.photo)
-      : message.document?.mime_type?.startsWith("image/")
-        ? message.document // an agent may send the picture "as a file", uncompressed
-        : undefined;
+    if (message.media_group_id && deps.collectAlbumItem) return collectAlbumItem(ctx, message, message.media_group_id, userId);
+    if (hasOtherMedia(message)) {
+      deps.logger.info({ ...where, userId }, "the agent sent media the app cannot show (video, voice, sticker, file); not delivered, the agent is told");
+      await tellAgent(message, NOT_SHOWN_TEXT);
+      return;
+    }
+    const image = imageOf(message);
     const photoUrls: string[] = [];
     if (image) {
-      try {
-        photoUrls.push(await fetchPhoto(ctx, image.file_id, image.file_unique_id));
-      } catch (error) {
-        if (!(error instanceof PermanentPhotoError)) throw error;
-        deps.logger.warn({ ...where, reason: error.message }, "the agent's photo cannot be kept; delivering the text only");
-      }
+      const url = await keepPhoto(ctx, image, where);
+      if (url) photoUrls.push(url);
     }
     if (text.trim() === "" && photoUrls.length === 0) {
       deps.logger.info(where, "group reply has neither text nor a photo we keep (sticker, voice…); ignored");

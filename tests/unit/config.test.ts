@@ -20,6 +20,7 @@ describe("defaults", () => {
       telegramMode: "webhook",
       initDataMaxAgeSeconds: 86_400,
       trustProxy: false,
+      supportReminderMinutes: 0,
     });
     expect(config.botToken).toBeUndefined();
     expect(config.groupChatId).toBeUndefined();
@@ -73,6 +74,8 @@ describe("bad values", () => {
     [{ RATE_LIMIT_READ_PER_IP: "0/60" }, "RATE_LIMIT_READ_PER_IP"],
     [{ RATE_LIMIT_JOIN_PER_SOCKET: "10/0" }, "RATE_LIMIT_JOIN_PER_SOCKET"],
     [{ RATE_LIMIT_DIARY_PER_USER: "ten/60" }, "RATE_LIMIT_DIARY_PER_USER"],
+    [{ SUPPORT_REMINDER_MINUTES: "1.5" }, "SUPPORT_REMINDER_MINUTES"],
+    [{ SUPPORT_REMINDER_MINUTES: "-1" }, "SUPPORT_REMINDER_MINUTES"],
   ])("%o is refused naming %s", (env, variable) => {
     let caught: unknown;
     try {

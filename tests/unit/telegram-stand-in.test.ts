@@ -231,3 +231,19 @@ describe("telegram stand-in through grammY", () => {
     expect(tg.updates.editText(GROUP, photo.message?.message_id ?? 0, "c2").edited_message).toMatchObject({ caption: "c2", photo: photo.message?.photo });
   });
 });
+
+describe("setMessageReaction", () => {
+  it("takes Telegram's reaction emoji and refuses others (✅) with REACTION_INVALID", async () => {
+    const sent = await bot.api.sendMessage(GROUP, "a reply");
+    expect(await bot.api.setMessageReaction(GROUP, sent.message_id, [{ type: "emoji", emoji: "👌" }])).toBe(true);
+    expect(tg.state.reactions.get(`${GROUP}:${sent.message_id}`)).toEqual(["👌"]);
+    for (const emoji of ["🤷", "👀"] as const) await bot.api.setMessageReaction(GROUP, sent.message_id, [{ type: "emoji", emoji }]);
+    expect(tg.state.reactions.get(`${GROUP}:${sent.message_id}`)).toEqual(["👀"]);
+    const refused = await bot.api.setMessageReaction(GROUP, sent.message_id, [{ type: "emoji", emoji: "✅" as "👌" }]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GrammyError);
+    expect((refused as GrammyError).error_code).toBe(400);
+    expect((refused as GrammyError).description).toBe("Bad Request: REACTION_INVALID");
+    const missing = await bot.api.setMessageReaction(GROUP, 99_999, [{ type: "emoji", emoji: "👌" }]).catch((e: unknown) => e);
+    expect((missing as GrammyError).description).toBe("Bad Request: message to react not found");
+  });
+});

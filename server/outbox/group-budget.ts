@@ -1,0 +1,98 @@
+// The support group's one budget (SPEC §7): everything the bot posts into
+// the group shares Telegram's 20-a-minute window (pacer.ts), in this order:
+//   1. users' posts (the outbox's telegram lane): the whole window;
+//   2. answers to agents' commands, reminders, notices to agents: only while
+//      no user post is waiting, and never into the last HEADROOM slots, so a
+//      user's next post finds room; they wait for their turn;
+//   3. reactions (delivery feedback): the same rule, but they never wait:
+//      when there is no room now they are dropped.
+// Whether Telegram counts reactions against the group's limit is not
+// documented; they are counted here, which is the safe assumption.
+import { GrammyError } from "grammy";
+import type { GroupPacer } from "./pacer.js";
+
+export type BudgetPriority = "answer" | "reaction";
+
+export interface GroupBudgetDeps {
+  pacer: GroupPacer;
+  /** whether a user's post is waiting to go into the group (the outbox's telegram lane has a job) */
+  userPostWaiting(): boolean;
+  /** slots of the window left to users' posts (default: a quarter of the group's limit) */
+  headroom: number;
+  now?: () => number;
+  /** how often a waiting answer looks again (default 250 ms) */
+  pollMs?: number;
+}
+
+/** What the outbox lane asks: the pacer's own interface, for users' posts. */
+export type PostPacer = Pick<GroupPacer, "delayFor" | "record" | "pauseUntil" | "seed">;
+
+export class GroupBudget implements PostPacer {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: GroupBudgetDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  // ------------------------------------------------ users' posts: the whole window
+
+  delayFor(units: number, now: number): number {
+    return this.deps.pacer.delayFor(units, now);
+  }
+
+  record(units: number, at: number): void {
+    this.deps.pacer.record(units, at);
+  }
+
+  pauseUntil(at: number): void {
+    this.deps.pacer.pauseUntil(at);
+  }
+
+  seed(stamps: readonly number[]): void {
+    this.deps.pacer.seed(stamps);
+  }
+
+  // ------------------------------------------------ everything else
+
+  /** Whether `units` of a lower priority may go now (nothing is taken). */
+  mayGo(units: number): boolean {
+    if (this.deps.userPostWaiting()) return false;
+    return this.deps.pacer.delayFor(units + this.deps.headroom, this.now()) === 0;
+  }
+
+  /** A reaction: true and counted when it may go now, false (drop it) otherwise. */
+  tryTake(units = 1): boolean {
+    if (!this.mayGo(units)) return false;
+    this.record(units, this.now());
+    return true;
+  }
+
+  /** An answer or a reminder: waits for its turn, then counts it. */
+  async take(units = 1, signal?: AbortSignal): Promise<void> {
+    while (!this.mayGo(units)) {
+      signal?.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, this.deps.pollMs ?? 250));
+    }
+    this.record(units, this.now());
+  }
+
+  /**
+   * Runs one send of a lower priority inside the budget: answers wait for
+   * their turn, reactions are dropped (resolves null) when there is no room.
+   * A 429 from Telegram pauses the whole group, users' posts included.
+   */
+  async send<T>(priority: BudgetPriority, send: () => Promise<T>, units = 1): Promise<T | null> {
+    if (priority === "reaction") {
+      if (!this.tryTake(units)) return null;
+    } else {
+      await this.take(units);
+    }
+    try {
+      return await send();
+    } catch (error) {
+      const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
+      if (retryAfter !== undefined) this.pauseUntil(this.now() + retryAfter * 1000);
+      throw error;
+    }
+  }
+}
