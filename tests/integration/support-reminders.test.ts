@@ -112,3 +112,40 @@ describe("reminders", () => {
     expect(remindersAbout("remind-restart-b")[0]?.text).toContain("Пользователь · remind-restart-b");
   });
 });
+
+describe("reminders in topic mode", () => {
+  const FORUM = -1005550007777;
+  let forumTg: TelegramStandIn;
+  let forum: TestApp;
+  beforeAll(async () => {
+    forumTg = await startTelegramStandIn();
+    forumTg.addForumGroup(FORUM);
+    forum = await startTestApp({
+      env: { ...forumTg.envFor(FORUM), SUPPORT_TOPICS: "on", SUPPORT_REMINDER_MINUTES: String(MINUTES) },
+      botInfo: forumTg.botInfo,
+      reminders: { now: () => new Date(clock), checkEveryMs: 50 },
+    });
+  });
+  afterAll(async () => {
+    await forum.close();
+    await forumTg.close();
+  });
+
+  test("the reminder goes into the waiting user's topic, as a reply to the waiting post", async () => {
+    await expect.poll(async () => ((await (await fetch(`${forum.url}/health`)).json()) as { topics: { enabled: boolean } }).topics.enabled, { timeout: 10_000 }).toBe(true);
+    clock = Date.now();
+    const res = await postJson<SendAnswer>(`${forum.url}/send_message`, { user_id: "remind-topic", user_name: "Олег", message: "Жду в теме" });
+    expect(res.body.delivery).toBe("sent");
+    const [topic] = forumTg.topics(FORUM);
+    expect(topic).toBeDefined();
+    clock = Date.now() + (MINUTES + 1) * 60_000;
+    await expect.poll(() => forumTg.sent(FORUM).filter((m) => m.text?.startsWith("⏰")).length, { timeout: 5_000 }).toBe(1);
+    const reminder = forumTg.sent(FORUM).find((m) => m.text?.startsWith("⏰"));
+    expect(reminder?.text).toBe(`⏰ Олег · remind-topic ждёт ответа ${MINUTES + 1} мин.`);
+    expect(reminder?.message_thread_id).toBe(topic?.threadId);
+    // Named explicitly, as every post into a topic is: a reply whose post an agent deleted still lands in the topic, not in General.
+    const call = forumTg.callsTo("sendMessage").find((c) => String(c.params.text).startsWith("⏰"));
+    expect(call?.params.message_thread_id).toBe(topic?.threadId);
+    expect(reminder?.reply_to_message?.message_id).toBe(res.body.message_id);
+  });
+});
