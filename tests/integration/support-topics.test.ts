@@ -237,6 +237,26 @@ describe("routing in topics", () => {
     expect(texts.slice(before)).toEqual(["Просто пишу в тему", "Отвечаю на пост"]);
   });
 
+  test("the other desk features work in the topic without replies: an agent's album, an edit, the delivery reaction", async () => {
+    const png = (n: number) => makePng(n + 2, 3, [n * 40, 20, 20]);
+    const before = (await history(d, user)).length;
+    const album = `topic-album-${Date.now()}`;
+    const items = [1, 2, 3].map((n) => d.tg.updates.groupPhoto({ chatId: GROUP, bytes: png(n), threadId: thread, mediaGroupId: album, ...(n === 1 ? { caption: "Три фото в теме" } : {}) }));
+    for (const item of items) expect((await d.webhook(item)).status).toBe(200);
+    const delivered = await until("the album as one message", async () => (await history(d, user)).slice(before).find((m) => m.message === "Три фото в теме"));
+    expect(delivered.photo_urls).toHaveLength(3);
+    expect((await history(d, user)).slice(before)).toHaveLength(1);
+
+    const plain = d.tg.updates.groupText({ chatId: GROUP, text: "Сначала так", threadId: thread });
+    const plainId = (plain as { message: Message }).message.message_id;
+    expect((await d.webhook(plain)).status).toBe(200);
+    expect((await d.webhook(d.tg.updates.editText(GROUP, plainId, "А теперь так")))).toMatchObject({ status: 200 });
+    const edited = await until("the edit", async () => (await history(d, user)).find((m) => m.message === "А теперь так"));
+    expect(edited.edited_at).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    // Nobody is connected and no device is registered: the agent sees 🤷 on their message in the topic.
+    await until("the reaction", () => d.tg.state.reactions.get(`${GROUP}:${plainId}`)?.[0] === "🤷");
+  });
+
   test("a note, an unknown command, a bot's message and a service message in the topic reach no user", async () => {
     const before = await supportTexts();
     await inTopic(d, thread, "// коллегам: это постоянный клиент");
