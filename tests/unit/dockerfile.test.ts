@@ -82,3 +82,23 @@ describe("Dockerfile", () => {
     for (const entry of [".env", "node_modules", ".next", "build", "*.db", ".git"]) expect(ignored, entry).toContain(entry);
   });
 });
+
+describe("npm ci in the image", () => {
+  test("every stage that runs npm ci has copied the files the install scripts run (postinstall)", () => {
+    const scripts = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    // Local files an install-time script names, e.g. "node prisma/generate-clients.mjs".
+    const needed = ["preinstall", "install", "postinstall"].flatMap((hook) => [...(scripts[hook] ?? "").matchAll(/\b(?:node|tsx|bash|sh)\s+([\w./-]+)/g)].map((m) => m[1] as string));
+    expect(needed.length, "postinstall runs a local script").toBeGreaterThan(0);
+    for (const stage of stages) {
+      const ciAt = stage.findIndex((i) => i.keyword === "RUN" && /\bnpm ci\b/.test(i.args));
+      if (ciAt === -1) continue;
+      const copied = stage
+        .slice(0, ciAt)
+        .filter((i) => i.keyword === "COPY" && !i.args.startsWith("--from"))
+        .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+      for (const file of needed) {
+        expect(copied.some((source) => source === "." || file === source || file.startsWith(`${source.replace(/\/$/, "")}/`)), `${file} is copied before npm ci`).toBe(true);
+      }
+    }
+  });
+});
