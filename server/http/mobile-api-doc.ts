@@ -3,6 +3,7 @@
 // answers (mobile-answers.ts). A new route adds its entry here.
 import { z } from "zod";
 import type { ParameterDoc, ResponseDoc, RouteDoc } from "../ops/openapi.js";
+import { MAX_PHOTO_BYTES } from "../storage/uploads.js";
 import { userIdSchema } from "../support/validation.js";
 import {
   deviceStatusAnswer,
@@ -14,9 +15,9 @@ import {
   sendMessageAnswer,
   unreadCountAnswer,
 } from "./mobile-answers.js";
+import { formatBytes } from "./body.js";
 import { markReadJson, registerDeviceJson, sendMessageJson } from "./mobile-input.js";
-
-const MAX_PHOTOS = 10;
+import { MAX_PHOTOS } from "./multipart.js";
 
 // A form carries text fields and up to ten photo files (checked by content: JPEG, PNG, WebP or GIF).
 const sendMessageForm = sendMessageJson.omit({ photo_url: true }).extend({
@@ -25,7 +26,7 @@ const sendMessageForm = sendMessageJson.omit({ photo_url: true }).extend({
     .array(z.string().meta({ contentMediaType: "application/octet-stream" }))
     .max(MAX_PHOTOS)
     .optional()
-    .describe(`0..${MAX_PHOTOS} photos, at most 10 MB each`),
+    .describe(`0..${MAX_PHOTOS} photos, at most ${formatBytes(MAX_PHOTO_BYTES)} each`),
 });
 
 const error = (description: string): ResponseDoc => ({ description, schema: errorAnswer });
