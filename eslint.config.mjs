@@ -14,4 +14,15 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
     },
   },
+  {
+    // The stores are asynchronous (SQLite and PostgreSQL behind one
+    // interface): a store call whose promise nobody awaits is a write that
+    // may land after the answer, or an error nobody hears of.
+    files: ["server/**/*.ts", "tests/**/*.ts", "app/**/*.ts", "app/**/*.tsx"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false, attributes: false } }],
+    },
+  },
 );

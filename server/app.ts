@@ -10,10 +10,10 @@ import type { UserFromGetMe } from "grammy/types";
 import { registerDiaryRestRoutes } from "./api/diary-rest.js";
 import { registerTrpcRoutes } from "./api/http.js";
 import { Lease } from "./cluster/lease.js";
-import { SqliteLeaseStore } from "./cluster/lease-store.js";
+import { SqlLeaseStore } from "./cluster/lease-store.js";
 import type { Config } from "./config/env.js";
 import { exposureWarnings } from "./config/exposure-warnings.js";
-import { openDatabase, type Db } from "./db/database.js";
+import { migrationsDirFor, openDatabase, type Db } from "./db/database.js";
 import { AppError } from "./errors.js";
 import { createKeyCheck, requestKey } from "./http/api-key.js";
 import { answerClientError } from "./http/client-error.js";
@@ -29,7 +29,7 @@ import { buildOpenApiDocument } from "./ops/openapi.js";
 import { opsApiDoc, registerOpsRoutes } from "./ops/ops-routes.js";
 import { databaseCheck, type ReadinessCheck } from "./ops/readiness.js";
 import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
-import { OutboxStore } from "./outbox/outbox-store.js";
+import { OUTBOX_CHANNEL, OutboxStore } from "./outbox/outbox-store.js";
 import { GroupBudget } from "./outbox/group-budget.js";
 import { GroupPacer, TELEGRAM_LIMITS, type PacerLimits } from "./outbox/pacer.js";
 import { PushDelivery } from "./outbox/push-delivery.js";
@@ -111,7 +111,26 @@ export interface App {
 const ANSWER_HOLD_MS = 3_000;
 
 export function secretsOf(config: Config): string[] {
-  return [config.botToken, config.apiKey, config.webhookSecret, config.userHashSecret, config.fcmServiceAccount?.privateKey].filter((s): s is string => Boolean(s));
+  return [config.botToken, config.apiKey, config.webhookSecret, config.userHashSecret, config.fcmServiceAccount?.privateKey, passwordIn(config.databaseUrl), passwordIn(config.redisUrl)].filter(
+    (s): s is string => Boolean(s),
+  );
+}
+
+/** The password of a postgres:// or redis:// URL, to be scrubbed from logs. */
+function passwordIn(url: string | null): string | undefined {
+  if (!url || url.startsWith("file:")) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the database is, for log lines: never the URL itself (it may hold a password). */
+function databaseLabel(config: Config): string {
+  if (config.databasePath !== null) return config.databasePath;
+  const url = new URL(config.databaseUrl);
+  return `postgres ${url.host}${url.pathname}`;
 }
 
 export async function createApp(options: AppOptions): Promise<App> {
@@ -120,18 +139,25 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   for (const warning of exposureWarnings(config)) logger.warn(warning);
 
-  const db = await openDatabase({ file: config.databasePath, migrationsDir: path.join(projectRoot, "prisma", "migrations") });
-  if (db.appliedMigrations.length > 0) logger.info({ file: config.databasePath, migrations: db.appliedMigrations }, `database migrated: ${db.appliedMigrations.length} migration(s) applied`);
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    migrationsDir: migrationsDirFor(config.databaseUrl, projectRoot),
+    onListenerProblem: (error) =>
+      error
+        ? logger.warn({ reason: error.message }, "lost PostgreSQL's notification connection; reconnecting (meanwhile queued work is found by the periodic checks, within seconds)")
+        : logger.info("PostgreSQL's notification connection is back"),
+  });
+  if (db.appliedMigrations.length > 0) logger.info({ database: databaseLabel(config), migrations: db.appliedMigrations }, `database migrated: ${db.appliedMigrations.length} migration(s) applied`);
   const uploads = new UploadStore(config.uploadDir);
-  const messages = new MessageStore(db.sqlite);
-  const outbox = new OutboxStore(db.sqlite);
-  const mappings = new MappingStore(db.sqlite);
-  const userStates = new UserStateStore(db.sqlite);
+  const messages = new MessageStore(db.sql);
+  const outbox = new OutboxStore(db.sql);
+  const mappings = new MappingStore(db.sql);
+  const userStates = new UserStateStore(db.sql);
   const devices = new DeviceService(db.prisma);
   const push = createPush({ config, logger, transport: options.pushTransport });
   const metrics = new ServiceMetrics({
     outboxStats: (lane) => outbox.stats(lane),
-    setAsideJobs: (lane) => outbox.setAsideStats(lane).count,
+    setAsideJobs: async (lane) => (await outbox.setAsideStats(lane)).count,
     connectedSockets: () => hub.io.of("/").sockets.size,
   });
   const telegram = createTelegramRuntime({ config, logger, db, botInfo: options.botInfo, observeCall: (method, outcome) => metrics.countTelegramCall(method, outcome) });
@@ -153,8 +179,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined, identity, limiter });
 
   // One sender per database: a second process on the same file (a rolling
-  // restart) waits until this one has stopped or died.
-  const leaseStore = new SqliteLeaseStore(db.sqlite);
+  // restart), or any other instance on PostgreSQL, waits until this one has
+  // stopped or died.
+  const leaseStore = new SqlLeaseStore(db.sql);
   const senderLease = new Lease({
     store: leaseStore,
     name: SENDER_LEASE,
@@ -163,7 +190,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     onAcquired: () => {
       metrics.setLeader(true);
-      groupDelivery.leadershipGained();
+      groupDelivery.leadershipGained().catch((error: unknown) => logger.error({ err: error }, "could not rebuild the group's pacing window after taking the sender lease"));
       leaderWork(() => {
         pushDelivery.start();
         telegram.start();
@@ -187,11 +214,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const pacerLimits = options.pacerLimits ?? TELEGRAM_LIMITS;
   const budget = new GroupBudget({
     pacer: new GroupPacer(pacerLimits),
-    userPostWaiting: () => outbox.head("telegram") !== null,
+    userPostWaiting: async () => (await outbox.head("telegram")) !== null,
     headroom: Math.max(1, Math.ceil(pacerLimits.perGroup / 4)),
   });
   const groupDelivery = new GroupDelivery({
-    db: db.sqlite,
+    sql: db.sql,
     outbox,
     messages,
     mappings,
@@ -202,14 +229,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     observer: options.deliveryObserver,
     topics: telegram.topics,
     mayLead: () => senderLease.held,
-    stillLeading: () => {
+    stillLeading: async (tx) => {
       const epoch = senderLease.epoch;
-      return epoch !== null && leaseStore.holdsNow(SENDER_LEASE, epoch);
+      return epoch !== null && (await leaseStore.holds(SENDER_LEASE, epoch, tx));
     },
+    sharedOutcomes: db.engine === "postgres",
   });
   const bot = telegram.bot;
   const feedback = new DeliveryFeedback({
-    db: db.sqlite,
+    sql: db.sql,
     logger,
     pushEnabled: push.enabled,
     socketsOf: (userId) => hub.socketsOf(userId),
@@ -228,9 +256,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     onOutcome: (messageId, outcome) => feedback.pushOutcome(messageId, outcome),
   });
   const support = new SupportService({
-    db: db.sqlite,
+    sql: db.sql,
     messages,
-    greetings: new GreetingStore(db.sqlite, messages),
+    greetings: new GreetingStore(db.sql, messages),
     userStates,
     outbox,
     groupDelivery,
@@ -243,7 +271,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     onRead: (messageIds) => feedback.read(messageIds),
   });
   hub.useReadMarker(support);
-  const conversations = new ConversationService({ db: db.sqlite, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
+  const conversations = new ConversationService({ sql: db.sql, messages, userStates, devices, pushEnabled: push.enabled, realtime: hub });
   const userForPost = (chatId: number, telegramMessageId: number) => mappings.userFor(chatId, telegramMessageId);
   // Answers, reminders and notices to agents: after users' posts in the
   // group's budget. Behind a backlog of users' posts one may wait long; the
@@ -267,16 +295,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     answer: tellAgent,
     resolveUser: createUserResolver({
       userForPost,
-      userForReply: (chatId, telegramMessageId) => conversations.supportMessageFor({ chatId, telegramMessageId })?.userId ?? null,
+      userForReply: async (chatId, telegramMessageId) => (await conversations.supportMessageFor({ chatId, telegramMessageId }))?.userId ?? null,
       userForTopic: telegram.userForTopic,
     }),
   });
   const albums = new AgentAlbums({
-    db: db.sqlite,
+    sql: db.sql,
     logger,
     async deliver(album) {
       if (album.photoUrls.length > 0) {
-        support.addSupportReply({ userId: album.userId, text: album.text, photoUrls: album.photoUrls, chatId: album.chatId, telegramMessageId: album.firstMessageId });
+        await support.addSupportReply({ userId: album.userId, text: album.text, photoUrls: album.photoUrls, chatId: album.chatId, telegramMessageId: album.firstMessageId });
         logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId, photos: album.photoUrls.length }, "agent album delivered to user");
       } else {
         logger.info({ chatId: album.chatId, telegramMessageId: album.firstMessageId, userId: album.userId }, "agent album has no photo the app can show; not delivered");
@@ -291,14 +319,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const reminders =
     bot && config.groupChatId && config.supportReminderMinutes > 0
       ? new Reminders({
-          db: db.sqlite,
+          sql: db.sql,
           logger,
           minutes: config.supportReminderMinutes,
           ...options.reminders,
           async post(waiting, text) {
             // awaited to the end: the reminder is recorded as sent only once Telegram took it
-            const topicOf = (userId: string) => (telegram.topics.mode.enabled ? (telegram.topics.store.forUser(waiting.chatId, userId)?.threadId ?? null) : null);
-            await budget.send("answer", () => bot.api.sendMessage(waiting.chatId, text, targetOptions(waitingUserTarget(waiting, topicOf))));
+            const topic = telegram.topics.mode.enabled ? await telegram.topics.store.forUser(waiting.chatId, waiting.userId) : null;
+            await budget.send("answer", () => bot.api.sendMessage(waiting.chatId, text, targetOptions(waitingUserTarget(waiting, () => topic?.threadId ?? null))));
             return true;
           },
         })
@@ -324,20 +352,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     devices,
     uploads,
     requireApiKey,
-    health: () => ({
+    health: async () => ({
       telegram: telegram.sender ? "on" : "off",
       push: push.enabled ? "on" : "off",
       instance: config.instanceId,
       leader: senderLease.held,
       topics: telegram.topics.mode.status(),
-      ...queueHealth(outbox),
+      ...(await queueHealth(outbox)),
     }),
   });
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger }, limiter);
   registerDiaryRestRoutes(router, { db, logger, health: false, limiter });
   // Redis (SPEC §8), when configured, adds its check here.
-  const readinessChecks: ReadinessCheck[] = [databaseCheck(db.sqlite)];
+  const readinessChecks: ReadinessCheck[] = [databaseCheck(db.sql)];
   registerOpsRoutes(router, {
     metrics,
     readinessChecks,
@@ -370,11 +398,12 @@ export async function createApp(options: AppOptions): Promise<App> {
           server.off("error", reject);
           // The lease's first answer comes before the loops start, so a
           // process that holds it sends from its first request on.
-          void senderLease.start().then(() => {
-            groupDelivery.start();
-            albums.start();
-            resolve(server.address() as AddressInfo);
-          }, reject);
+          // Work enqueued by any instance (or an operator's retry) wakes its lane here at once.
+          void db.sql
+            .listen(OUTBOX_CHANNEL, (lane) => (lane === "push" ? pushDelivery.kick() : groupDelivery.kick()))
+            .then(() => senderLease.start())
+            .then(() => Promise.all([groupDelivery.start(), albums.start()]))
+            .then(() => resolve(server.address() as AddressInfo), reject);
         });
       });
     },

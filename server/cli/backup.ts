@@ -25,8 +25,6 @@ export interface BackupCliOptions {
   now?: () => Date;
 }
 
-const isPostgresUrl = (text: string) => /^postgres(ql)?:\/\//i.test(text);
-
 /** Where to copy from, or null after saying why on `io.err`. */
 function backupSource(config: Config | undefined, io: CliIo): BackupSource | null {
   let loaded: Config;
@@ -39,7 +37,7 @@ function backupSource(config: Config | undefined, io: CliIo): BackupSource | nul
     else io.err(`Configuration error: ${error.message}`);
     return null;
   }
-  if (isPostgresUrl(loaded.databaseUrl)) {
+  if (loaded.databasePath === null) {
     io.err(POSTGRES_LINE);
     return null;
   }

@@ -1,16 +1,18 @@
 // npm run outbox -- list | retry <id> | skip <id>
 //
-// An operator's view of the outbox, safe while the service runs: it opens
-// the same SQLite file as a second connection (WAL lets readers and one
+// An operator's view of the outbox, safe while the service runs. On SQLite
+// it opens the same file as a second connection (WAL lets readers and one
 // writer work side by side; the busy timeout waits out the service's short
 // write transactions), and the service notices a change within a few
-// seconds (its lanes never sleep longer than QUEUE_RECHECK_MS).
+// seconds (its lanes never sleep longer than QUEUE_RECHECK_MS). On
+// PostgreSQL a retry also wakes the sending instance at once (NOTIFY).
 //
 //   list        the jobs in line and the ones set aside, with why
 //   retry <id>  due now; a set-aside job goes back in line at its place (by id)
 //   skip <id>   set aside ("skipped by operator"), so the queue moves on
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { ConfigError, loadConfig, type Config } from "../config/env.js";
+import { PostgresSql, SqliteSql, type Sql } from "../db/sql.js";
 import { OutboxStore, type OutboxJob } from "../outbox/outbox-store.js";
 import { QUEUE_RECHECK_MS } from "../outbox/wakeable-loop.js";
 import { MessageStore } from "../support/message-store.js";
@@ -92,8 +94,30 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
 }
 
-function list(outbox: OutboxStore, io: CliIo, now: Date): number {
-  const jobs = outbox.list();
+/** The outbox on PostgreSQL, checked as openOutboxDatabase checks a SQLite file. */
+async function openPostgresOutbox(url: string): Promise<Sql> {
+  const sql = new PostgresSql({ connectionString: url, max: 2 });
+  const where = new URL(url);
+  const named = `the PostgreSQL database ${where.pathname.slice(1)} on ${where.host}`;
+  try {
+    await sql.get("SELECT set_aside_at FROM outbox LIMIT 0");
+    return sql;
+  } catch (error) {
+    await sql.close().catch(() => undefined);
+    const message = (error as Error).message;
+    if (/relation .* does not exist/i.test(message)) throw new OpenFailure(`${named} is not this service's database (it has no outbox table). Check DATABASE_URL.`);
+    if (/column .* does not exist/i.test(message)) throw new OpenFailure(`${named} has not been migrated to this version yet: start the service once (npm start), then run this again.`);
+    throw new OpenFailure(`Cannot read the outbox in ${named} (${message}). Check DATABASE_URL.`);
+  }
+}
+
+async function openSql(config: Config): Promise<Sql> {
+  if (config.databasePath === null) return openPostgresOutbox(config.databaseUrl);
+  return new SqliteSql(openOutboxDatabase(config.databasePath), true);
+}
+
+async function list(outbox: OutboxStore, io: CliIo, now: Date): Promise<number> {
+  const jobs = await outbox.list();
   if (jobs.length === 0) {
     io.out("The outbox is empty: nothing queued, nothing set aside.");
     return 0;
@@ -119,9 +143,9 @@ export async function runOutbox({ argv, config, io = consoleIo, now = () => new 
     io.err(`${command}\n\n${USAGE}`);
     return 2;
   }
-  let db: Database;
+  let sql: Sql;
   try {
-    db = openOutboxDatabase((config ?? loadConfig()).databasePath);
+    sql = await openSql(config ?? loadConfig());
   } catch (error) {
     if (error instanceof ConfigError) io.err(`Configuration error: ${error.message}`);
     else if (error instanceof OpenFailure) io.err(error.message);
@@ -129,20 +153,19 @@ export async function runOutbox({ argv, config, io = consoleIo, now = () => new 
     return 1;
   }
   try {
-    const outbox = new OutboxStore(db);
-    if (command.name === "list") return list(outbox, io, now());
-    const job = outbox.byId(command.id);
+    const outbox = new OutboxStore(sql);
+    if (command.name === "list") return await list(outbox, io, now());
+    const job = await outbox.byId(command.id);
     if (!job) {
       io.err(`There is no outbox job ${command.id} (it may have been sent meanwhile); npm run outbox -- list shows the jobs there are.`);
       return 1;
     }
-    const messages = new MessageStore(db);
     const within = `within ${Math.ceil(QUEUE_RECHECK_MS / 1000)} s`;
     if (command.name === "retry") {
-      db.transaction(() => {
-        outbox.retryAt(job.id, now());
-        if (job.setAsideAt && job.lane === "telegram" && job.messageId !== null) messages.markDelivery(job.messageId, "queued");
-      })();
+      await sql.transaction(async (tx) => {
+        await outbox.in(tx).retryAt(job.id, now());
+        if (job.setAsideAt && job.lane === "telegram" && job.messageId !== null) await new MessageStore(tx).markDelivery(job.messageId, "queued");
+      });
       io.out(
         job.setAsideAt
           ? `Job ${job.id} is back in the ${job.lane} lane at its place and due now; the running service picks it up ${within}.`
@@ -154,10 +177,10 @@ export async function runOutbox({ argv, config, io = consoleIo, now = () => new 
       io.out(`Job ${job.id} is already set aside (${job.setAsideReason ?? "no reason recorded"}); npm run outbox -- retry ${job.id} puts it back.`);
       return 0;
     }
-    db.transaction(() => {
-      outbox.setAside(job.id, SKIPPED_BY_OPERATOR, now());
-      if (job.lane === "telegram" && job.messageId !== null) messages.markDelivery(job.messageId, "set_aside");
-    })();
+    await sql.transaction(async (tx) => {
+      await outbox.in(tx).setAside(job.id, SKIPPED_BY_OPERATOR, now());
+      if (job.lane === "telegram" && job.messageId !== null) await new MessageStore(tx).markDelivery(job.messageId, "set_aside");
+    });
     io.out(`Job ${job.id} is set aside (${SKIPPED_BY_OPERATOR}); the queue moves on ${within}. npm run outbox -- retry ${job.id} puts it back.`);
     return 0;
   } catch (error) {
@@ -165,7 +188,7 @@ export async function runOutbox({ argv, config, io = consoleIo, now = () => new 
     io.err(/busy|locked/i.test(message) ? `The database stayed busy for 5 s (${message}); try again.` : `The outbox command failed: ${message}`);
     return 1;
   } finally {
-    db.close();
+    await sql.close();
   }
 }
 

@@ -5,8 +5,7 @@
 // `epoch` changes whenever the holder changes (never on a renewal by the
 // same holder), so a write that carries the epoch it was planned under can
 // be refused once someone else took over: the fence.
-import type { Database } from "better-sqlite3";
-import type pg from "pg";
+import type { Dialect, SqlRunner } from "../db/sql.js";
 
 export interface LeaseGrant {
   epoch: number;
@@ -20,117 +19,72 @@ export interface LeaseStore {
   acquire(name: string, owner: string, ttlMs: number): Promise<LeaseGrant | null>;
   /** Gives the lease up at once (it expires now), if `owner` still holds it at `epoch`. */
   release(name: string, owner: string, epoch: number): Promise<void>;
-  /** Whether `epoch` is still the unexpired holder's epoch of `name`: the fence. */
-  holds(name: string, epoch: number): Promise<boolean>;
+  /** Whether `epoch` is still the unexpired holder's epoch of `name`: the fence (inside `tx`, when given). */
+  holds(name: string, epoch: number, tx?: SqlRunner): Promise<boolean>;
   /** How long until the current holder's lease runs out (database clock); null when there is no row. */
   expiresInMs(name: string): Promise<number | null>;
 }
 
-// Prisma's text form of a DateTime on SQLite (server/db/time.ts), so the
-// column reads back through Prisma too; one format keeps text comparison
-// the same as time comparison.
-const SQLITE_NOW = `strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')`;
-const SQLITE_LATER = `strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', ?)`;
-const LONG_AGO = "1970-01-01T00:00:00.000+00:00";
+/** The database's now, and now + ? milliseconds, in each dialect. */
+const CLOCK: Record<Dialect, { now: string; later: string; remainingMs: string; longAgo: string }> = {
+  // Prisma's text form of a DateTime on SQLite (server/db/time.ts), so the
+  // column reads back through Prisma too; one format keeps text comparison
+  // the same as time comparison.
+  sqlite: {
+    now: `strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')`,
+    later: `strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', printf('+%.3f seconds', ? / 1000.0))`,
+    remainingMs: `(julianday(expires_at) - julianday('now')) * 86400000.0`,
+    longAgo: `'1970-01-01T00:00:00.000+00:00'`,
+  },
+  postgres: {
+    now: `now()`,
+    later: `now() + CAST(? AS integer) * interval '1 millisecond'`,
+    remainingMs: `extract(epoch FROM expires_at - now())::float8 * 1000`,
+    longAgo: `to_timestamp(0)`,
+  },
+};
 
-/** On the stores' better-sqlite3 connection; `holdsNow` is the fence inside a synchronous transaction. */
-export class SqliteLeaseStore implements LeaseStore {
-  private readonly upsert;
-  private readonly giveUp;
-  private readonly current;
+/** On the stores' SQL (either engine); `holds` on a transaction is the fence inside it. */
+export class SqlLeaseStore implements LeaseStore {
+  private readonly clock;
 
-  constructor(db: Database) {
-    this.upsert = db.prepare<[string, string, string], { epoch: number }>(
-      `INSERT INTO leases (name, owner, epoch, expires_at) VALUES (?, ?, 1, ${SQLITE_LATER})
+  constructor(private readonly q: SqlRunner) {
+    this.clock = CLOCK[q.dialect];
+  }
+
+  async acquire(name: string, owner: string, ttlMs: number): Promise<LeaseGrant | null> {
+    const { now, later } = this.clock;
+    const row = await this.q.get<{ epoch: number }>(
+      `INSERT INTO leases (name, owner, epoch, expires_at) VALUES (?, ?, 1, ${later})
        ON CONFLICT (name) DO UPDATE SET
          epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch ELSE leases.epoch + 1 END,
          owner = excluded.owner,
          expires_at = excluded.expires_at
-       WHERE leases.owner = excluded.owner OR leases.expires_at <= ${SQLITE_NOW}
+       WHERE leases.owner = excluded.owner OR leases.expires_at <= ${now}
        RETURNING epoch`,
+      [name, owner, Math.round(ttlMs)],
     );
-    this.giveUp = db.prepare<[string, string, string, number]>(`UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND epoch = ?`);
-    this.current = db.prepare<[string, number], number>(`SELECT 1 FROM leases WHERE name = ? AND epoch = ? AND expires_at > ${SQLITE_NOW}`).pluck();
-    this.remaining = db.prepare<[string], number>(`SELECT (julianday(expires_at) - julianday('now')) * 86400000.0 FROM leases WHERE name = ?`).pluck();
-  }
-
-  private readonly remaining;
-
-  expiresInMs(name: string): Promise<number | null> {
-    return Promise.resolve(this.remaining.get(name) ?? null);
-  }
-
-  acquire(name: string, owner: string, ttlMs: number): Promise<LeaseGrant | null> {
-    return Promise.resolve(this.acquireNow(name, owner, ttlMs));
-  }
-
-  acquireNow(name: string, owner: string, ttlMs: number): LeaseGrant | null {
-    const row = this.upsert.get(name, owner, `+${(ttlMs / 1000).toFixed(3)} seconds`);
     return row ? { epoch: row.epoch } : null;
   }
 
-  release(name: string, owner: string, epoch: number): Promise<void> {
-    this.giveUp.run(LONG_AGO, name, owner, epoch);
-    return Promise.resolve();
-  }
-
-  holds(name: string, epoch: number): Promise<boolean> {
-    return Promise.resolve(this.holdsNow(name, epoch));
-  }
-
-  holdsNow(name: string, epoch: number): boolean {
-    return this.current.get(name, epoch) !== undefined;
-  }
-}
-
-/** A write refused because the lease it was planned under has moved on. */
-export class LeaseFenceError extends Error {
-  constructor(name: string, epoch: number) {
-    super(`the ${name} lease is no longer held at epoch ${epoch}: another instance took over, so this write is refused`);
-    this.name = "LeaseFenceError";
-  }
-}
-
-/** On a `pg` pool (or one client): the same statements in PostgreSQL's dialect. */
-export class PostgresLeaseStore implements LeaseStore {
-  constructor(private readonly db: Pick<pg.Pool, "query">) {}
-
-  async acquire(name: string, owner: string, ttlMs: number): Promise<LeaseGrant | null> {
-    const { rows } = await this.db.query<{ epoch: number }>(
-      `INSERT INTO leases (name, owner, epoch, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
-       ON CONFLICT (name) DO UPDATE SET
-         epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch ELSE leases.epoch + 1 END,
-         owner = excluded.owner,
-         expires_at = excluded.expires_at
-       WHERE leases.owner = excluded.owner OR leases.expires_at <= now()
-       RETURNING epoch`,
-      [name, owner, ttlMs],
-    );
-    return rows[0] ? { epoch: rows[0].epoch } : null;
-  }
-
   async release(name: string, owner: string, epoch: number): Promise<void> {
-    await this.db.query(`UPDATE leases SET expires_at = to_timestamp(0) WHERE name = $1 AND owner = $2 AND epoch = $3`, [name, owner, epoch]);
-  }
-
-  async holds(name: string, epoch: number): Promise<boolean> {
-    const { rows } = await this.db.query(`SELECT 1 FROM leases WHERE name = $1 AND epoch = $2 AND expires_at > now()`, [name, epoch]);
-    return rows.length > 0;
+    await this.q.run(`UPDATE leases SET expires_at = ${this.clock.longAgo} WHERE name = ? AND owner = ? AND epoch = ?`, [name, owner, epoch]);
   }
 
   /**
-   * The fence inside a transaction on `client` (BEGIN already sent): throws
-   * LeaseFenceError unless `epoch` still holds `name`. FOR SHARE keeps the
-   * row as it is until the transaction ends, so a takeover's upsert waits
-   * for this write to commit instead of slipping in between.
+   * `tx`: a transaction of the caller's, where this is the fence of the
+   * writes that follow. On PostgreSQL FOR SHARE keeps the row as it is
+   * until that transaction ends, so a takeover's upsert waits for the
+   * fenced write to commit instead of slipping in between (SQLite has one
+   * writer, so nothing slips in there).
    */
-  static async fence(client: Pick<pg.ClientBase, "query">, name: string, epoch: number): Promise<void> {
-    const { rows } = await client.query(`SELECT 1 FROM leases WHERE name = $1 AND epoch = $2 AND expires_at > now() FOR SHARE`, [name, epoch]);
-    if (rows.length === 0) throw new LeaseFenceError(name, epoch);
+  async holds(name: string, epoch: number, tx: SqlRunner = this.q): Promise<boolean> {
+    const lock = tx.dialect === "postgres" && tx !== this.q ? " FOR SHARE" : "";
+    return (await tx.get(`SELECT 1 AS held FROM leases WHERE name = ? AND epoch = ? AND expires_at > ${CLOCK[tx.dialect].now}${lock}`, [name, epoch])) !== undefined;
   }
 
   async expiresInMs(name: string): Promise<number | null> {
-    const { rows } = await this.db.query<{ ms: number }>(`SELECT extract(epoch FROM expires_at - now())::float8 * 1000 AS ms FROM leases WHERE name = $1`, [name]);
-    return rows[0]?.ms ?? null;
+    const row = await this.q.get<{ ms: number }>(`SELECT ${this.clock.remainingMs} AS ms FROM leases WHERE name = ?`, [name]);
+    return row?.ms ?? null;
   }
 }

@@ -45,7 +45,13 @@ const variables = {
   groupChatId: { names: ["GROUP_CHAT_ID"], schema: optionalText.pipe(chatId.optional()) },
   host: { names: ["SERVER_HOST"], schema: optionalText.transform((v) => v ?? "0.0.0.0") },
   port: { names: ["SERVER_PORT", "PORT"], schema: optionalText.transform((v) => v ?? "5000").pipe(port) },
-  databaseUrl: { names: ["DATABASE_URL"], schema: optionalText.transform((v) => v ?? "file:./data/support_bot.db").pipe(z.string().regex(/^file:.+/, "must be a SQLite URL such as file:./data/support_bot.db")) },
+  databaseUrl: {
+    names: ["DATABASE_URL"],
+    schema: optionalText
+      .transform((v) => v ?? "file:./data/support_bot.db")
+      .pipe(z.string().regex(/^(file:.+|postgres(ql)?:\/\/.+)/, "must be a SQLite URL such as file:./data/support_bot.db, or a PostgreSQL URL such as postgres://user:password@host:5432/support")),
+  },
+  redisUrl: { names: ["REDIS_URL"], schema: optionalText.pipe(z.string().regex(/^rediss?:\/\/.+/, "must be a Redis URL such as redis://localhost:6379").optional()) },
   uploadDir: { names: ["UPLOAD_DIR"], schema: optionalText.transform((v) => v ?? "./uploads") },
   fcmServiceAccountPath: { names: ["FCM_SERVICE_ACCOUNT_PATH"], schema: optionalText },
   publicWebappUrl: { names: ["PUBLIC_WEBAPP_URL"], schema: optionalText.pipe(urlText.optional()) },
@@ -75,12 +81,17 @@ export interface ServiceAccount {
   raw: Record<string, unknown>;
 }
 
-export interface Config extends Omit<Parsed, "fcmServiceAccountPath" | "publicWebappUrl" | "databaseUrl" | "instanceId"> {
+export interface Config extends Omit<Parsed, "fcmServiceAccountPath" | "publicWebappUrl" | "databaseUrl" | "redisUrl" | "instanceId"> {
   /** this instance's name in logs and /health: INSTANCE_ID, or host name and pid */
   instanceId: string;
-  /** absolute path of the SQLite file */
-  databasePath: string;
+  /** sqlite: one instance on a file (the default); postgres: one or more instances (SPEC §8) */
+  databaseEngine: "sqlite" | "postgres";
+  /** absolute path of the SQLite file; null on PostgreSQL */
+  databasePath: string | null;
+  /** file:<absolute path>, or the PostgreSQL URL as given (it may hold a password: never log it) */
   databaseUrl: string;
+  /** several instances share Socket.IO rooms and rate limits through it (needs PostgreSQL) */
+  redisUrl: string | null;
   publicWebappUrl: string;
   fcmServiceAccount: ServiceAccount | undefined;
   fcmServiceAccountPath: string | undefined;
@@ -168,15 +179,21 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     parsed[key] = result.data;
   }
   const values = parsed as Parsed;
-  const databasePath = path.resolve(cwd, values.databaseUrl.replace(/^file:/, ""));
+  const onPostgres = !values.databaseUrl.startsWith("file:");
+  const databasePath = onPostgres ? null : path.resolve(cwd, values.databaseUrl.replace(/^file:/, ""));
+  if (values.redisUrl && !onPostgres) {
+    throw new ConfigError(spelled.redisUrl ?? "REDIS_URL", "needs DATABASE_URL=postgres://…: instances that share Redis must share one PostgreSQL database, not a SQLite file each");
+  }
   const fcmServiceAccount = values.fcmServiceAccountPath
     ? readServiceAccount(spelled.fcmServiceAccountPath ?? "FCM_SERVICE_ACCOUNT_PATH", values.fcmServiceAccountPath, cwd)
     : undefined;
   return {
     ...values,
     uploadDir: path.resolve(cwd, values.uploadDir),
+    databaseEngine: onPostgres ? "postgres" : "sqlite",
     databasePath,
-    databaseUrl: `file:${databasePath}`,
+    databaseUrl: databasePath === null ? values.databaseUrl : `file:${databasePath}`,
+    redisUrl: values.redisUrl ?? null,
     publicWebappUrl: values.publicWebappUrl ?? `http://localhost:${values.port}/`,
     instanceId: values.instanceId ?? `${hostname()}-${process.pid}`,
     fcmServiceAccount,

@@ -19,7 +19,7 @@ export interface MobileRouteDeps {
   support: SupportService;
   devices: DeviceService;
   uploads: UploadStore;
-  health: () => Record<string, unknown>;
+  health: () => Promise<Record<string, unknown>>;
   /** throws UNAUTHORIZED when API_KEY is set and the request lacks it */
   requireApiKey: (req: IncomingMessage) => void;
   /** inbound rate limits per client address and per user */
@@ -46,7 +46,7 @@ async function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): Promise
   await deps.limiter.admitUser("read", userId);
   const userName = ctx.url.searchParams.get("user_name");
   if (userName !== null && userName.length > 256) throw badRequest("user_name must be at most 256 characters");
-  const { messages, greetingSent } = deps.support.history(userId, historyLimit(ctx.url.searchParams.get("limit")), userName?.trim() || null);
+  const { messages, greetingSent } = await deps.support.history(userId, historyLimit(ctx.url.searchParams.get("limit")), userName?.trim() || null);
   sendJson(ctx.res, 200, { success: true, messages: messages.map(toWire), greeting_sent: greetingSent });
 }
 
@@ -56,7 +56,7 @@ async function markRead(ctx: RouteContext, deps: MobileRouteDeps): Promise<void>
   const body = parse(markReadJson, await readJson(ctx.req, JSON_LIMIT));
   deps.identity.verifyRequest(ctx, body.user_id, body.user_hash);
   await deps.limiter.admitUser("read", body.user_id);
-  const { unread } = deps.support.markRead({ userId: body.user_id, upToId: body.up_to_id });
+  const { unread } = await deps.support.markRead({ userId: body.user_id, upToId: body.up_to_id });
   sendJson(ctx.res, 200, { success: true, unread });
 }
 
@@ -64,7 +64,7 @@ async function unreadCount(ctx: RouteContext, deps: MobileRouteDeps): Promise<vo
   const userId = pathUserId(ctx);
   deps.identity.verifyRequest(ctx, userId);
   await deps.limiter.admitUser("read", userId);
-  sendJson(ctx.res, 200, { user_id: userId, unread: deps.support.unreadCount(userId) });
+  sendJson(ctx.res, 200, { user_id: userId, unread: await deps.support.unreadCount(userId) });
 }
 
 async function serveUpload(ctx: RouteContext, deps: MobileRouteDeps): Promise<void> {
@@ -136,7 +136,7 @@ export function registerMobileRoutes(router: Router, deps: MobileRouteDeps): voi
     .on("POST", "/mark_read", guarded("read", (ctx) => markRead(ctx, deps)))
     .on("GET", "/unread_count/:user_id", guarded("read", (ctx) => unreadCount(ctx, deps)))
     .on("GET", "/unread_count", guarded("read", missingUser))
-    .on("GET", "/health", (ctx) => sendJson(ctx.res, 200, { status: "ok", ...deps.health() }))
+    .on("GET", "/health", async (ctx) => sendJson(ctx.res, 200, { status: "ok", ...(await deps.health()) }))
     .on("GET", "/uploads/:filename", limited("uploads", (ctx) => serveUpload(ctx, deps)))
     .on("GET", "/uploads/*", limited("uploads", (ctx) => sendJson(ctx.res, 404, { success: false, error: "no such upload" })));
 }

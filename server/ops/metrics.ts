@@ -22,9 +22,9 @@ const BOT_API_METHOD = /^[A-Za-z]{1,64}$/;
 
 export interface MetricsSources {
   /** depth and oldest job of a lane, read at scrape time */
-  outboxStats(lane: Lane): LaneStats;
+  outboxStats(lane: Lane): Promise<LaneStats>;
   /** jobs set aside in a lane (a message Telegram refused for a reason of its own), read at scrape time */
-  setAsideJobs(lane: Lane): number;
+  setAsideJobs(lane: Lane): Promise<number>;
   /** sockets connected to this instance now */
   connectedSockets(): number;
 }
@@ -75,8 +75,8 @@ export class ServiceMetrics {
       help: "Jobs waiting in the outbox, by lane",
       labelNames: ["lane"],
       registers,
-      collect() {
-        for (const lane of LANES) this.set({ lane }, sources.outboxStats(lane).depth);
+      async collect() {
+        for (const lane of LANES) this.set({ lane }, (await sources.outboxStats(lane)).depth);
       },
     });
     new Gauge({
@@ -84,9 +84,9 @@ export class ServiceMetrics {
       help: "Age of the oldest job waiting in the outbox, by lane (0 when empty); a growing value means the lane is stuck",
       labelNames: ["lane"],
       registers,
-      collect() {
+      async collect() {
         for (const lane of LANES) {
-          const oldest = sources.outboxStats(lane).oldestCreatedAt;
+          const oldest = (await sources.outboxStats(lane)).oldestCreatedAt;
           this.set({ lane }, oldest ? Math.max(0, (now() - oldest.getTime()) / 1000) : 0);
         }
       },
@@ -96,8 +96,8 @@ export class ServiceMetrics {
       help: "Jobs set aside, by lane: messages Telegram refused for a reason of their own; each needs an operator (npm run outbox -- list)",
       labelNames: ["lane"],
       registers,
-      collect() {
-        for (const lane of LANES) this.set({ lane }, sources.setAsideJobs(lane));
+      async collect() {
+        for (const lane of LANES) this.set({ lane }, await sources.setAsideJobs(lane));
       },
     });
     new Gauge({

@@ -2,7 +2,7 @@
 // balancer or an orchestrator to route around it. /health stays the
 // liveness check (the process answers at all); a failed readiness check
 // must not get the process restarted, only taken out of rotation.
-import type { Database } from "better-sqlite3";
+import type { SqlRunner } from "../db/sql.js";
 
 export interface ReadinessCheck {
   /** names the dependency in the 503's reason */
@@ -17,12 +17,10 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 const CHECK_TIMEOUT_MS = 2_000;
 
 /** The database answers a trivial query on the connection the hot paths use. */
-export function databaseCheck(sqlite: Database): ReadinessCheck {
+export function databaseCheck(sql: SqlRunner): ReadinessCheck {
   return {
     name: "database",
-    check() {
-      sqlite.prepare("SELECT 1").get();
-    },
+    check: () => sql.get("SELECT 1 AS ok"),
   };
 }
 

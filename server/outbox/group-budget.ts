@@ -16,7 +16,7 @@ export type BudgetPriority = "answer" | "reaction";
 export interface GroupBudgetDeps {
   pacer: GroupPacer;
   /** whether a user's post is waiting to go into the group (the outbox's telegram lane has a job) */
-  userPostWaiting(): boolean;
+  userPostWaiting(): Promise<boolean>;
   /** slots of the window left to users' posts (default: a quarter of the group's limit) */
   headroom: number;
   now?: () => number;
@@ -54,22 +54,27 @@ export class GroupBudget implements PostPacer {
 
   // ------------------------------------------------ everything else
 
-  /** Whether `units` of a lower priority may go now (nothing is taken). */
-  mayGo(units: number): boolean {
-    if (this.deps.userPostWaiting()) return false;
+  private roomFor(units: number): boolean {
     return this.deps.pacer.delayFor(units + this.deps.headroom, this.now()) === 0;
   }
 
+  /** Whether `units` of a lower priority may go now (nothing is taken). */
+  async mayGo(units: number): Promise<boolean> {
+    // The window first: it is in memory, the queue is a query.
+    if (!this.roomFor(units)) return false;
+    return !(await this.deps.userPostWaiting()) && this.roomFor(units);
+  }
+
   /** A reaction: true and counted when it may go now, false (drop it) otherwise. */
-  tryTake(units = 1): boolean {
-    if (!this.mayGo(units)) return false;
+  async tryTake(units = 1): Promise<boolean> {
+    if (!(await this.mayGo(units))) return false;
     this.record(units, this.now());
     return true;
   }
 
   /** An answer or a reminder: waits for its turn, then counts it. */
   async take(units = 1, signal?: AbortSignal): Promise<void> {
-    while (!this.mayGo(units)) {
+    while (!(await this.mayGo(units))) {
       signal?.throwIfAborted();
       await new Promise((resolve) => setTimeout(resolve, this.deps.pollMs ?? 250));
     }
@@ -83,7 +88,7 @@ export class GroupBudget implements PostPacer {
    */
   async send<T>(priority: BudgetPriority, send: () => Promise<T>, units = 1): Promise<T | null> {
     if (priority === "reaction") {
-      if (!this.tryTake(units)) return null;
+      if (!(await this.tryTake(units))) return null;
     } else {
       await this.take(units);
     }

@@ -24,7 +24,13 @@
 // deleted is marked gone and the same step makes a new one; a closed one is
 // reopened first. Either way the post waits at the head of the lane, so
 // nothing is lost and order is kept.
-import type { Database } from "better-sqlite3";
+//
+// Several instances: only the sender lease's holder runs this lane. A
+// request on another instance waits for its message's outcome through the
+// database's notifications (OUTCOME_CHANNEL): the holder says "sent" for
+// each job it completes, in the completing transaction, and "held" when it
+// holds posts back, so /send_message answers as it does on one instance.
+import type { Sql, SqlRunner } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 import type { MappingStore } from "../support/mapping-store.js";
 import type { MessageStore } from "../support/message-store.js";
@@ -42,6 +48,10 @@ export type { GroupPostPayload } from "../telegram/group-post-fallback.js";
 
 export const GROUP_POST = "group_post";
 
+/** The sender's word on jobs: `sent:<jobId>:<telegramMessageId>` or `held`. */
+export const OUTCOME_CHANNEL = "outbox_outcomes";
+/** At most one "held" notification per this long (and one after it, so none is missed). */
+const HELD_NOTICE_MS = 25;
 
 /** Told when Telegram's answer to a call is durably recorded (metrics, measurements). */
 export interface DeliveryObserver {
@@ -51,7 +61,7 @@ export interface DeliveryObserver {
 export type DeliveryOutcome = { delivery: "sent"; telegramMessageId: number } | { delivery: "queued" };
 
 export interface GroupDeliveryDeps {
-  db: Database;
+  sql: Sql;
   outbox: OutboxStore;
   messages: MessageStore;
   mappings: MappingStore;
@@ -76,11 +86,18 @@ export interface GroupDeliveryDeps {
    */
   mayLead?: () => boolean;
   /**
-   * The fence, checked inside each transaction that records a send: false
-   * when another process took the lease over meanwhile, and then nothing
-   * is recorded (the new holder repeats at most that one call).
+   * The fence, checked inside each transaction that records a send or a
+   * retry: false when another process took the lease over meanwhile, and
+   * then nothing is recorded (the new holder repeats at most that one call).
    */
-  stillLeading?: () => boolean;
+  stillLeading?: (tx: SqlRunner) => Promise<boolean>;
+  /**
+   * Whether other processes wait for this lane's outcomes through the
+   * database's notifications (PostgreSQL). Without it (SQLite, one
+   * process per file sending) a process that does not send answers
+   * "queued" at once, as nothing would tell it more.
+   */
+  sharedOutcomes?: boolean;
 }
 
 export class LeaseLostError extends Error {
@@ -100,6 +117,9 @@ export class GroupDelivery {
   private resolveAttempts = 0;
   private lastResolveError: string | null = null;
   private lastResolveFailure: SendFailure | null = null;
+  private lastHeldNotice = 0;
+  private heldNoticeTimer: NodeJS.Timeout | null = null;
+  private unlisten: (() => void) | null = null;
 
   constructor(private readonly deps: GroupDeliveryDeps) {
     this.now = deps.now ?? Date.now;
@@ -120,15 +140,27 @@ export class GroupDelivery {
     return this.deps.sender !== null;
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    if (this.deps.sharedOutcomes && !this.unlisten) this.unlisten = await this.deps.sql.listen(OUTCOME_CHANNEL, (payload) => this.remoteOutcome(payload));
     const chatId = this.deps.sender?.chatId;
-    if (chatId != null) this.seedPacer(chatId);
+    if (chatId != null) await this.seedPacer(chatId);
     this.loop.start();
   }
 
   /** The group's pacing window after a restart, from when the last posts went out. */
-  private seedPacer(chatId: number): void {
-    this.deps.pacer.seed(this.deps.mappings.sentSince(chatId, new Date(this.now() - 60_000)));
+  private async seedPacer(chatId: number): Promise<void> {
+    this.deps.pacer.seed(await this.deps.mappings.sentSince(chatId, new Date(this.now() - 60_000)));
+  }
+
+  /** What the sending instance said about a job (OUTCOME_CHANNEL). */
+  private remoteOutcome(payload: string): void {
+    if (payload === "held") {
+      if (!this.leading()) this.releaseWaiters();
+      return;
+    }
+    const [kind, jobId, telegramMessageId] = payload.split(":");
+    if (kind !== "sent") return;
+    this.waiters.get(Number(jobId))?.({ delivery: "sent", telegramMessageId: Number(telegramMessageId) });
   }
 
   /**
@@ -136,14 +168,18 @@ export class GroupDelivery {
    * that stopped): the pacing window is rebuilt from what the previous
    * sender recorded, then the queue is looked at.
    */
-  leadershipGained(): void {
+  async leadershipGained(): Promise<void> {
     const chatId = this.deps.sender?.chatId;
-    if (chatId != null) this.seedPacer(chatId);
+    if (chatId != null) await this.seedPacer(chatId);
     this.kick();
   }
 
-  private fence(): void {
-    if (this.deps.stillLeading && !this.deps.stillLeading()) throw new LeaseLostError();
+  /** A write of the sender's, in one transaction, refused when this process no longer holds the lease. */
+  private async record(work: (tx: SqlRunner) => Promise<void>): Promise<void> {
+    await this.deps.sql.transaction(async (tx) => {
+      if (this.deps.stillLeading && !(await this.deps.stillLeading(tx))) throw new LeaseLostError();
+      await work(tx);
+    });
   }
 
   private leading(): boolean {
@@ -160,7 +196,7 @@ export class GroupDelivery {
    * (pacing, an outage, a backlog that is being held, no group configured)
    * holds it back, or after `timeoutMs`.
    */
-  awaitOutcome(jobId: number, timeoutMs: number): Promise<DeliveryOutcome> {
+  awaitOutcome(jobId: number, messageId: number, timeoutMs: number): Promise<DeliveryOutcome> {
     if (!this.deps.sender) return Promise.resolve({ delivery: "queued" });
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle({ delivery: "queued" }), timeoutMs);
@@ -171,26 +207,57 @@ export class GroupDelivery {
       };
       this.waiters.set(jobId, settle);
       this.kick();
+      // Another instance may have sent it before this one was listening for the word.
+      if (this.deps.sharedOutcomes && !this.leading()) {
+        void this.deps.messages.byId(messageId).then(
+          (stored) => {
+            if (stored?.delivery === "sent" && stored.telegramMessageId !== null) this.waiters.get(jobId)?.({ delivery: "sent", telegramMessageId: stored.telegramMessageId });
+          },
+          () => undefined,
+        );
+      }
     });
   }
 
   /** Stops taking new jobs and waits for the call in flight, whose waiter still gets its answer. */
   async stop(): Promise<void> {
     await this.loop.stop();
+    this.unlisten?.();
+    this.unlisten = null;
+    if (this.heldNoticeTimer) clearTimeout(this.heldNoticeTimer);
+    this.heldNoticeTimer = null;
     this.releaseWaiters();
   }
 
+  /** Posts are held back (pacing, an outage, a backlog): every waiter, here and on other instances, learns "queued". */
   private releaseWaiters(): void {
     for (const settle of [...this.waiters.values()]) settle({ delivery: "queued" });
+    if (this.deps.sharedOutcomes && this.leading()) this.noticeHeld();
+  }
+
+  private noticeHeld(): void {
+    if (this.heldNoticeTimer) return;
+    const wait = this.lastHeldNotice + HELD_NOTICE_MS - this.now();
+    const send = () => {
+      this.heldNoticeTimer = null;
+      this.lastHeldNotice = this.now();
+      this.deps.sql.notify(OUTCOME_CHANNEL, "held").catch((error: unknown) => this.deps.logger.debug({ err: error }, "could not tell other instances the posts are held"));
+    };
+    if (wait <= 0) send();
+    else {
+      this.heldNoticeTimer = setTimeout(send, wait);
+      this.heldNoticeTimer.unref();
+    }
   }
 
   /** One unit of work; returns how long to sleep before the next (Infinity: until woken, or the periodic recheck). */
   private async step(): Promise<number> {
     const { outbox, sender, pacer, logger } = this.deps;
     if (!sender || !this.leading()) {
-      // Another process sends (or will, once it holds the lease): a waiter
-      // here learns "queued"; leadershipGained() wakes this loop.
-      this.releaseWaiters();
+      // Another process sends (or will, once it holds the lease):
+      // leadershipGained() wakes this loop. A waiter here hears from the
+      // sender when outcomes are shared, else learns "queued" now.
+      if (!sender || !this.deps.sharedOutcomes) this.releaseWaiters();
       return Infinity;
     }
     const chatId = sender.chatId ?? (await this.resolveGroup(sender));
@@ -209,7 +276,7 @@ export class GroupDelivery {
     // SUPPORT_TOPICS=on and the start check has not answered yet: a moment's
     // wait, so a backlog after a restart goes into the users' topics.
     if (this.deps.topics?.mode.deciding) return 100;
-    const job = outbox.head<GroupPostPayload>("telegram");
+    const job = await outbox.head<GroupPostPayload>("telegram");
     if (!job) {
       this.releaseWaiters();
       return Infinity;
@@ -222,7 +289,7 @@ export class GroupDelivery {
     let threadId: number | undefined;
     const topics = this.deps.topics;
     if (topics?.mode.enabled) {
-      const topic = topics.store.forUser(chatId, job.userId);
+      const topic = await topics.store.forUser(chatId, job.userId);
       if (!topic || topic.state === "closed") return this.prepareTopic(job, chatId, topic, sender);
       threadId = topic.threadId;
     }
@@ -230,7 +297,7 @@ export class GroupDelivery {
     const call = calls[job.payload.step];
     if (!call) {
       // Nothing left to send (the plan shrank after a fallback): done.
-      this.complete(job, chatId, [], now);
+      await this.complete(job, chatId, [], now);
       return 0;
     }
     const delay = pacer.delayFor(call.units, now);
@@ -239,7 +306,7 @@ export class GroupDelivery {
       return delay;
     }
     if (!this.leading()) {
-      this.releaseWaiters();
+      if (!this.deps.sharedOutcomes) this.releaseWaiters();
       return Infinity;
     }
     let ids: number[];
@@ -250,13 +317,12 @@ export class GroupDelivery {
     }
     const at = this.now();
     pacer.record(Math.max(call.units, ids.length), at);
-    if (job.payload.step + 1 >= calls.length) this.complete(job, chatId, ids, at);
+    if (job.payload.step + 1 >= calls.length) await this.complete(job, chatId, ids, at);
     else {
-      this.deps.db.transaction(() => {
-        this.fence();
-        this.deps.mappings.record(chatId, ids, job.userId, job.messageId, new Date(at));
-        outbox.savePayload(job.id, { ...job.payload, step: job.payload.step + 1, sentIds: [...job.payload.sentIds, ...ids] });
-      })();
+      await this.record(async (tx) => {
+        await this.deps.mappings.in(tx).record(chatId, ids, job.userId, job.messageId, new Date(at));
+        await outbox.in(tx).savePayload(job.id, { ...job.payload, step: job.payload.step + 1, sentIds: [...job.payload.sentIds, ...ids] });
+      });
     }
     // From Telegram's answer to here is the window in which a crash would
     // make us repeat this call (README, "Guarantees").
@@ -267,7 +333,7 @@ export class GroupDelivery {
 
   /** The topic step: make the user's topic (none in use) or reopen it (closed), before the post. */
   private async prepareTopic(job: OutboxJob<GroupPostPayload>, chatId: number, topic: UserTopic | null, sender: GroupSender): Promise<number> {
-    const { db, outbox, pacer, logger } = this.deps;
+    const { outbox, pacer, logger } = this.deps;
     const store = this.deps.topics?.store;
     if (!store) return 0;
     const now = this.now();
@@ -281,15 +347,15 @@ export class GroupDelivery {
     try {
       if (topic) {
         await sender.reopenTopic(topic.threadId);
-        store.setState(chatId, topic.threadId, "open");
+        await store.setState(chatId, topic.threadId, "open");
         logger.info({ jobId: job.id, userId: job.userId, threadId: topic.threadId }, "reopened the user's topic for their new message");
       } else {
         const threadId = await sender.createTopic(topicName(job.payload.post.userName, job.userId));
         const at = this.now();
-        db.transaction(() => {
-          store.record(chatId, job.userId, threadId, new Date(at));
-          outbox.savePayload(job.id, { ...job.payload, threadId });
-        })();
+        await this.record(async (tx) => {
+          await store.in(tx).record(chatId, job.userId, threadId, new Date(at));
+          await outbox.in(tx).savePayload(job.id, { ...job.payload, threadId });
+        });
         logger.info({ jobId: job.id, userId: job.userId, threadId }, "created the user's topic in the support group");
       }
     } catch (error) {
@@ -300,8 +366,8 @@ export class GroupDelivery {
     return 0;
   }
 
-  private onTopicFailure(job: OutboxJob<GroupPostPayload>, chatId: number, topic: UserTopic | null, method: string, error: unknown): number {
-    const { outbox, pacer, logger } = this.deps;
+  private async onTopicFailure(job: OutboxJob<GroupPostPayload>, chatId: number, topic: UserTopic | null, method: string, error: unknown): Promise<number> {
+    const { pacer, logger } = this.deps;
     const topics = this.deps.topics;
     const failure = classifySendError(error);
     const now = this.now();
@@ -309,22 +375,22 @@ export class GroupDelivery {
     if (failure.kind === "rate_limited" || failure.kind === "transient") this.releaseWaiters();
     if (failure.kind === "rate_limited") {
       pacer.pauseUntil(now + failure.retryAfterSeconds * 1000);
-      outbox.reschedule(job.id, new Date(now), failure.description, false);
+      await this.reschedule(job, new Date(now), failure.description, false);
       return 0;
     }
     if (failure.kind === "transient") {
       const wait = this.backoff.delay(job.attempts);
       logger.warn({ ...context, retryInMs: wait }, "could not reach Telegram to prepare the user's topic; will retry");
-      outbox.reschedule(job.id, new Date(now + wait), failure.description, true);
+      await this.reschedule(job, new Date(now + wait), failure.description, true);
       return 0;
     }
     if (topic && /topic_not_modified/i.test(failure.description)) {
       // Someone reopened it in Telegram already.
-      topics?.store.setState(chatId, topic.threadId, "open");
+      await topics?.store.setState(chatId, topic.threadId, "open");
       return 0;
     }
     if (topic && failure.kind === "topic_gone") {
-      topics?.store.setState(chatId, topic.threadId, "gone");
+      await topics?.store.setState(chatId, topic.threadId, "gone");
       logger.warn(context, "the user's topic was deleted in Telegram; a new one is made for their message");
       return 0;
     }
@@ -343,8 +409,8 @@ export class GroupDelivery {
     const { logger, mappings } = this.deps;
     try {
       const chatId = await sender.resolveChat();
-      const moved = mappings.adoptChatId(sender.configured, chatId);
-      this.seedPacer(chatId);
+      const moved = await mappings.adoptChatId(sender.configured, chatId);
+      await this.seedPacer(chatId);
       this.resolveAttempts = 0;
       logger.info({ groupChatId: sender.configured, chatId, mappingsMoved: moved }, `GROUP_CHAT_ID=${sender.configured} is chat ${chatId}`);
       return chatId;
@@ -377,20 +443,24 @@ export class GroupDelivery {
     return backoff.delay(this.resolveAttempts - 1);
   }
 
-  private complete(job: OutboxJob<GroupPostPayload>, chatId: number, ids: number[], at: number): void {
-    const { db, mappings, messages, outbox } = this.deps;
+  private async complete(job: OutboxJob<GroupPostPayload>, chatId: number, ids: number[], at: number): Promise<void> {
     const first = job.payload.sentIds[0] ?? ids[0];
-    db.transaction(() => {
-      this.fence();
-      if (ids.length > 0) mappings.record(chatId, ids, job.userId, job.messageId, new Date(at));
-      if (job.messageId !== null && first !== undefined) messages.markSent(job.messageId, chatId, first);
-      outbox.remove(job.id);
-    })();
+    await this.record(async (tx) => {
+      if (ids.length > 0) await this.deps.mappings.in(tx).record(chatId, ids, job.userId, job.messageId, new Date(at));
+      if (job.messageId !== null && first !== undefined) await this.deps.messages.in(tx).markSent(job.messageId, chatId, first);
+      await this.deps.outbox.in(tx).remove(job.id);
+      if (this.deps.sharedOutcomes && first !== undefined) await tx.notify(OUTCOME_CHANNEL, `sent:${job.id}:${first}`);
+    });
     if (first !== undefined) this.waiters.get(job.id)?.({ delivery: "sent", telegramMessageId: first });
   }
 
-  private onFailure(job: OutboxJob<GroupPostPayload>, call: PlannedCall, error: unknown, threadId: number | undefined): number {
-    const { db, outbox, pacer, logger } = this.deps;
+  /** The job's next attempt (fenced: a process that lost the lease leaves the job to the new sender). */
+  private reschedule(job: OutboxJob<GroupPostPayload>, at: Date, reason: string, countAttempt: boolean): Promise<void> {
+    return this.record((tx) => this.deps.outbox.in(tx).reschedule(job.id, at, reason, countAttempt));
+  }
+
+  private async onFailure(job: OutboxJob<GroupPostPayload>, call: PlannedCall, error: unknown, threadId: number | undefined): Promise<number> {
+    const { pacer, logger } = this.deps;
     let failure = classifySendError(error);
     // Only a post into a topic can meet a topic's refusal; anything else is about the message.
     if ((failure.kind === "topic_gone" || failure.kind === "topic_closed") && threadId === undefined) failure = { kind: "message_rejected", description: failure.description };
@@ -400,43 +470,44 @@ export class GroupDelivery {
       case "topic_gone":
       case "topic_closed": {
         const chatId = this.deps.sender?.chatId;
-        if (chatId != null && threadId !== undefined) this.deps.topics?.store.setState(chatId, threadId, failure.kind === "topic_gone" ? "gone" : "closed");
+        if (chatId != null && threadId !== undefined) await this.deps.topics?.store.setState(chatId, threadId, failure.kind === "topic_gone" ? "gone" : "closed");
         logger.warn(context, failure.kind === "topic_gone" ? "the user's topic was deleted in Telegram; making a new one for the post" : "the user's topic is closed; reopening it for the post");
         // Counted, and spaced out after a few, so Telegram answering this
         // way to every attempt cannot spin the lane.
         const wait = job.attempts >= 3 ? this.backoff.delay(job.attempts - 3) : 0;
         // Otherwise the post goes out in a moment: the waiter may still get "sent".
         if (wait > 0) this.releaseWaiters();
-        outbox.reschedule(job.id, new Date(now + wait), failure.description, true);
+        await this.reschedule(job, new Date(now + wait), failure.description, true);
         return 0;
       }
       case "rate_limited":
         this.releaseWaiters();
         pacer.pauseUntil(now + failure.retryAfterSeconds * 1000);
         logger.warn({ ...context, retryAfterSeconds: failure.retryAfterSeconds }, "Telegram asked us to slow down; waiting");
-        outbox.reschedule(job.id, new Date(now), failure.description, false);
+        await this.reschedule(job, new Date(now), failure.description, false);
         return 0;
       case "photo_rejected":
       case "message_rejected": {
         const after = fallbackAfter(job.payload, call);
         if (after.next === "set_aside") {
           this.releaseWaiters();
-          this.setAside(job, failure.description, now);
+          await this.setAside(job, failure.description, now);
           return 0;
         }
         // Tried again at once, another way; the waiter may still get "sent".
         logger.warn({ ...context, sendingAs: after.how }, `Telegram refused the post as it was; sending it as ${after.how} instead`);
-        db.transaction(() => {
-          outbox.savePayload(job.id, after.payload);
-          outbox.reschedule(job.id, new Date(now), failure.description, true);
-        })();
+        await this.record(async (tx) => {
+          const outbox = this.deps.outbox.in(tx);
+          await outbox.savePayload(job.id, after.payload);
+          await outbox.reschedule(job.id, new Date(now), failure.description, true);
+        });
         return 0;
       }
       case "transient": {
         this.releaseWaiters();
         const wait = this.backoff.delay(job.attempts);
         logger.warn({ ...context, retryInMs: wait }, "could not reach Telegram; will retry");
-        outbox.reschedule(job.id, new Date(now + wait), failure.description, true);
+        await this.reschedule(job, new Date(now + wait), failure.description, true);
         return 0;
       }
       case "chat_refused": {
@@ -446,19 +517,19 @@ export class GroupDelivery {
           { ...context, retryInMs: wait },
           "Telegram refused to let the bot post into the support group; check that the bot is in the group named by GROUP_CHAT_ID and may write there, and that BOT_TOKEN is valid. The queue waits, in order, until then",
         );
-        outbox.reschedule(job.id, new Date(now + wait), failure.description, true);
+        await this.reschedule(job, new Date(now + wait), failure.description, true);
         return 0;
       }
     }
   }
 
   /** Out of the queue's way, kept with the reason; the user's message stays in their history. */
-  private setAside(job: OutboxJob<GroupPostPayload>, reason: string, now: number): void {
-    const { db, outbox, messages, logger } = this.deps;
-    db.transaction(() => {
-      outbox.setAside(job.id, reason, new Date(now));
-      if (job.messageId !== null) messages.markDelivery(job.messageId, "set_aside");
-    })();
+  private async setAside(job: OutboxJob<GroupPostPayload>, reason: string, now: number): Promise<void> {
+    const { logger } = this.deps;
+    await this.record(async (tx) => {
+      await this.deps.outbox.in(tx).setAside(job.id, reason, new Date(now));
+      if (job.messageId !== null) await this.deps.messages.in(tx).markDelivery(job.messageId, "set_aside");
+    });
     logger.error(
       { jobId: job.id, messageId: job.messageId, userId: job.userId, reason, partsSent: job.payload.sentIds.length },
       `Telegram refused a user's message every way it was tried (${reason}); it is set aside so the messages behind it go out, and stays in the user's history. ` +

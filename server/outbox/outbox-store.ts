@@ -6,8 +6,13 @@
 // operator) stays in the table with the reason, out of its lane: the lanes
 // read only the jobs still in line. Retrying it puts it back where its id
 // says, so order among the rest is kept.
-import type { Database, Statement } from "better-sqlite3";
-import { fromSqliteTime, toSqliteTime } from "../db/time.js";
+//
+// Order on PostgreSQL: sequence values are handed out when a row is
+// inserted, not when it commits, so two concurrent enqueues could commit
+// 11 before 10 and a reader of ORDER BY id would post 11 first. Enqueue
+// takes the lane's transaction-scoped advisory lock before inserting, so
+// ids of one lane are taken in commit order. (SQLite has one writer.)
+import { readTime, type SqlRunner, type SqlTime } from "../db/sql.js";
 
 export type Lane = "telegram" | "push";
 
@@ -44,10 +49,10 @@ interface JobRow {
   message_id: number | null;
   payload: string;
   attempts: number;
-  next_attempt_at: string;
+  next_attempt_at: SqlTime;
   last_error: string | null;
-  created_at: string;
-  set_aside_at: string | null;
+  created_at: SqlTime;
+  set_aside_at: SqlTime | null;
   set_aside_reason: string | null;
 }
 
@@ -70,107 +75,100 @@ export interface SetAsideStats {
 /** Reasons are kept short: they are shown in /health and tables. */
 const REASON_MAX = 500;
 
-export class OutboxStore {
-  private readonly insertStmt: Statement<[string, string, string, number | null, string, string, string]>;
-  private readonly headStmt: Statement<[string]>;
-  private readonly dueStmt: Statement<[string, string, number]>;
-  private readonly nextDueStmt: Statement<[string]>;
-  private readonly payloadStmt: Statement<[string, number]>;
-  private readonly rescheduleStmt: Statement<[number, string, string | null, number]>;
-  private readonly removeStmt: Statement<[number]>;
-  private readonly statsStmt: Statement<[string]>;
-  private readonly setAsideStmt: Statement<[string, string, number]>;
-  private readonly setAsideStatsStmt: Statement<[string]>;
-  private readonly latestSetAsideStmt: Statement<[string]>;
-  private readonly backInLineStmt: Statement<[string, number]>;
-  private readonly byIdStmt: Statement<[number]>;
-  private readonly listStmt: Statement<[]>;
+/** Notified (after commit) with the lane's name whenever a job is enqueued or put back in line. */
+export const OUTBOX_CHANNEL = "outbox_jobs";
 
-  constructor(db: Database) {
-    this.insertStmt = db.prepare(
-      `INSERT INTO outbox (lane, kind, user_id, message_id, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    );
-    this.headStmt = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE lane = ? AND ${IN_LINE} ORDER BY id LIMIT 1`);
-    this.dueStmt = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE lane = ? AND ${IN_LINE} AND next_attempt_at <= ? ORDER BY id LIMIT ?`);
-    this.nextDueStmt = db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE lane = ? AND ${IN_LINE}`);
-    this.payloadStmt = db.prepare(`UPDATE outbox SET payload = ? WHERE id = ?`);
-    this.rescheduleStmt = db.prepare(`UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ? WHERE id = ?`);
-    this.removeStmt = db.prepare(`DELETE FROM outbox WHERE id = ?`);
-    this.statsStmt = db.prepare(`SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM outbox WHERE lane = ? AND ${IN_LINE}`);
-    this.setAsideStmt = db.prepare(`UPDATE outbox SET set_aside_at = ?, set_aside_reason = ? WHERE id = ? AND ${IN_LINE}`);
-    this.setAsideStatsStmt = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE lane = ? AND set_aside_at IS NOT NULL`);
-    this.latestSetAsideStmt = db.prepare(
-      `SELECT set_aside_at AS at, set_aside_reason AS reason FROM outbox WHERE lane = ? AND set_aside_at IS NOT NULL ORDER BY set_aside_at DESC, id DESC LIMIT 1`,
-    );
-    this.backInLineStmt = db.prepare(`UPDATE outbox SET set_aside_at = NULL, set_aside_reason = NULL, next_attempt_at = ? WHERE id = ?`);
-    this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE id = ?`);
-    this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM outbox ORDER BY lane, id`);
+export class OutboxStore {
+  constructor(private readonly q: SqlRunner) {}
+
+  /** The same store inside a transaction. */
+  in(tx: SqlRunner): OutboxStore {
+    return new OutboxStore(tx);
   }
 
-  enqueue<P>(job: NewJob<P>, now = new Date()): number {
-    const at = toSqliteTime(now);
-    const row = this.insertStmt.get(job.lane, job.kind, job.userId, job.messageId, JSON.stringify(job.payload), at, at) as { id: number };
+  /** Call inside a transaction (on PostgreSQL the lane's lock lasts until it commits). */
+  async enqueue<P>(job: NewJob<P>, now = new Date()): Promise<number> {
+    if (this.q.dialect === "postgres") await this.q.get(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`outbox:${job.lane}`]);
+    const row = await this.q.get<{ id: number }>(
+      `INSERT INTO outbox (lane, kind, user_id, message_id, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [job.lane, job.kind, job.userId, job.messageId, JSON.stringify(job.payload), now, now],
+    );
+    if (!row) throw new Error("the outbox insert returned no id");
+    await this.q.notify(OUTBOX_CHANNEL, job.lane);
     return row.id;
   }
 
   /** The oldest job of a lane still in line, due or not: lanes that keep order wait on it. */
-  head<P>(lane: Lane): OutboxJob<P> | null {
-    const row = this.headStmt.get(lane) as JobRow | undefined;
+  async head<P>(lane: Lane): Promise<OutboxJob<P> | null> {
+    const row = await this.q.get<JobRow>(`SELECT ${COLUMNS} FROM outbox WHERE lane = ? AND ${IN_LINE} ORDER BY id LIMIT 1`, [lane]);
     return row ? toJob<P>(row) : null;
   }
 
-  due<P>(lane: Lane, now: Date, limit: number): OutboxJob<P>[] {
-    return (this.dueStmt.all(lane, toSqliteTime(now), limit) as JobRow[]).map((row) => toJob<P>(row));
+  async due<P>(lane: Lane, now: Date, limit: number): Promise<OutboxJob<P>[]> {
+    const rows = await this.q.all<JobRow>(`SELECT ${COLUMNS} FROM outbox WHERE lane = ? AND ${IN_LINE} AND next_attempt_at <= ? ORDER BY id LIMIT ?`, [lane, now, limit]);
+    return rows.map((row) => toJob<P>(row));
   }
 
   /** When the earliest job of a lane becomes due, or null when the lane is empty. */
-  nextDueAt(lane: Lane): Date | null {
-    const row = this.nextDueStmt.get(lane) as { at: string | null };
-    return row.at ? fromSqliteTime(row.at) : null;
+  async nextDueAt(lane: Lane): Promise<Date | null> {
+    const row = await this.q.get<{ at: SqlTime | null }>(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE lane = ? AND ${IN_LINE}`, [lane]);
+    return readTime(row?.at ?? null);
   }
 
-  savePayload<P>(id: number, payload: P): void {
-    this.payloadStmt.run(JSON.stringify(payload), id);
+  async savePayload<P>(id: number, payload: P): Promise<void> {
+    await this.q.run(`UPDATE outbox SET payload = ? WHERE id = ?`, [JSON.stringify(payload), id]);
   }
 
-  reschedule(id: number, nextAttemptAt: Date, error: string | null, countAttempt: boolean): void {
-    this.rescheduleStmt.run(countAttempt ? 1 : 0, toSqliteTime(nextAttemptAt), error?.slice(0, REASON_MAX) ?? null, id);
+  async reschedule(id: number, nextAttemptAt: Date, error: string | null, countAttempt: boolean): Promise<void> {
+    await this.q.run(`UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ? WHERE id = ?`, [
+      countAttempt ? 1 : 0,
+      nextAttemptAt,
+      error?.slice(0, REASON_MAX) ?? null,
+      id,
+    ]);
   }
 
   /** Takes a job out of its lane, keeping it with `reason`; false when it is gone or already set aside. */
-  setAside(id: number, reason: string, at = new Date()): boolean {
-    return this.setAsideStmt.run(toSqliteTime(at), reason.slice(0, REASON_MAX), id).changes > 0;
+  async setAside(id: number, reason: string, at = new Date()): Promise<boolean> {
+    return (await this.q.run(`UPDATE outbox SET set_aside_at = ?, set_aside_reason = ? WHERE id = ? AND ${IN_LINE}`, [at, reason.slice(0, REASON_MAX), id])) > 0;
   }
 
   /** Due at `at`; a set-aside job goes back in line, at the place its id gives it. False when there is no such job. */
-  retryAt(id: number, at = new Date()): boolean {
-    return this.backInLineStmt.run(toSqliteTime(at), id).changes > 0;
+  async retryAt(id: number, at = new Date()): Promise<boolean> {
+    const row = await this.q.get<{ lane: string }>(`UPDATE outbox SET set_aside_at = NULL, set_aside_reason = NULL, next_attempt_at = ? WHERE id = ? RETURNING lane`, [at, id]);
+    if (!row) return false;
+    await this.q.notify(OUTBOX_CHANNEL, row.lane);
+    return true;
   }
 
-  byId<P>(id: number): OutboxJob<P> | null {
-    const row = this.byIdStmt.get(id) as JobRow | undefined;
+  async byId<P>(id: number): Promise<OutboxJob<P> | null> {
+    const row = await this.q.get<JobRow>(`SELECT ${COLUMNS} FROM outbox WHERE id = ?`, [id]);
     return row ? toJob<P>(row) : null;
   }
 
   /** Every job, in line or set aside, by lane and then in lane order. */
-  list<P = unknown>(): OutboxJob<P>[] {
-    return (this.listStmt.all() as JobRow[]).map((row) => toJob<P>(row));
+  async list<P = unknown>(): Promise<OutboxJob<P>[]> {
+    return (await this.q.all<JobRow>(`SELECT ${COLUMNS} FROM outbox ORDER BY lane, id`)).map((row) => toJob<P>(row));
   }
 
-  remove(id: number): void {
-    this.removeStmt.run(id);
+  async remove(id: number): Promise<void> {
+    await this.q.run(`DELETE FROM outbox WHERE id = ?`, [id]);
   }
 
-  stats(lane: Lane): LaneStats {
-    const row = this.statsStmt.get(lane) as { depth: number; oldest: string | null };
-    return { depth: row.depth, oldestCreatedAt: row.oldest ? fromSqliteTime(row.oldest) : null };
+  async stats(lane: Lane): Promise<LaneStats> {
+    const row = await this.q.get<{ depth: number; oldest: SqlTime | null }>(`SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM outbox WHERE lane = ? AND ${IN_LINE}`, [lane]);
+    return { depth: row?.depth ?? 0, oldestCreatedAt: readTime(row?.oldest ?? null) };
   }
 
-  setAsideStats(lane: Lane): SetAsideStats {
-    const { n } = this.setAsideStatsStmt.get(lane) as { n: number };
+  async setAsideStats(lane: Lane): Promise<SetAsideStats> {
+    const counted = await this.q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE lane = ? AND set_aside_at IS NOT NULL`, [lane]);
+    const n = counted?.n ?? 0;
     if (n === 0) return { count: 0, latestReason: null, latestAt: null };
-    const latest = this.latestSetAsideStmt.get(lane) as { at: string; reason: string | null } | undefined;
-    return { count: n, latestReason: latest?.reason ?? null, latestAt: latest ? fromSqliteTime(latest.at) : null };
+    const latest = await this.q.get<{ at: SqlTime; reason: string | null }>(
+      `SELECT set_aside_at AS at, set_aside_reason AS reason FROM outbox WHERE lane = ? AND set_aside_at IS NOT NULL ORDER BY set_aside_at DESC, id DESC LIMIT 1`,
+      [lane],
+    );
+    return { count: n, latestReason: latest?.reason ?? null, latestAt: latest ? readTime(latest.at) : null };
   }
 }
 
@@ -183,10 +181,10 @@ function toJob<P>(row: JobRow): OutboxJob<P> {
     messageId: row.message_id,
     payload: JSON.parse(row.payload) as P,
     attempts: row.attempts,
-    nextAttemptAt: fromSqliteTime(row.next_attempt_at),
+    nextAttemptAt: readTime(row.next_attempt_at),
     lastError: row.last_error,
-    createdAt: fromSqliteTime(row.created_at),
-    setAsideAt: row.set_aside_at ? fromSqliteTime(row.set_aside_at) : null,
+    createdAt: readTime(row.created_at),
+    setAsideAt: readTime(row.set_aside_at),
     setAsideReason: row.set_aside_reason,
   };
 }

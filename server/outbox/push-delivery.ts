@@ -68,9 +68,9 @@ export class PushDelivery {
 
   private async step(): Promise<number> {
     const { outbox } = this.deps;
-    const jobs = outbox.due<PushPayload>("push", new Date(this.now()), BATCH).filter((job) => !this.inFlight.has(job.id));
+    const jobs = (await outbox.due<PushPayload>("push", new Date(this.now()), BATCH)).filter((job) => !this.inFlight.has(job.id));
     if (jobs.length === 0) {
-      const next = outbox.nextDueAt("push");
+      const next = await outbox.nextDueAt("push");
       return next ? Math.max(50, next.getTime() - this.now()) : Infinity;
     }
     await Promise.all(jobs.map((job) => this.deliver(job)));
@@ -89,17 +89,17 @@ export class PushDelivery {
     const { outbox, messages, devices, push, logger } = this.deps;
     this.inFlight.add(job.id);
     try {
-      const message = job.messageId === null ? null : messages.byId(job.messageId);
+      const message = job.messageId === null ? null : await messages.byId(job.messageId);
       const tokens = job.payload.tokens ?? (await devices.tokensOf(job.userId));
       if (!message || tokens.length === 0) {
-        outbox.remove(job.id);
+        await outbox.remove(job.id);
         if (message) this.report(message.id, "undeliverable");
         return;
       }
       let outcome;
       try {
         // Counted as the push goes out, so the badge includes this message and drops what was read meanwhile.
-        outcome = await push.send(message, tokens, { unread: messages.unreadCount(job.userId) });
+        outcome = await push.send(message, tokens, { unread: await messages.unreadCount(job.userId) });
       } catch (error) {
         outcome = { delivered: 0, invalid: [], retry: tokens, error };
         logger.warn({ err: error, jobId: job.id }, "push failed");
@@ -116,12 +116,12 @@ export class PushDelivery {
       if (outcome.delivered > 0) this.report(message.id, "delivered");
       if (outcome.retry.length > 0 && !givingUp) {
         const wait = this.backoff.delay(job.attempts);
-        outbox.savePayload(job.id, { tokens: outcome.retry });
-        outbox.reschedule(job.id, new Date(this.now() + wait), `${outcome.retry.length} token(s) to retry`, true);
+        await outbox.savePayload(job.id, { tokens: outcome.retry });
+        await outbox.reschedule(job.id, new Date(this.now() + wait), `${outcome.retry.length} token(s) to retry`, true);
         return;
       }
       if (outcome.retry.length > 0) logger.warn({ jobId: job.id, userId: job.userId, tokens: outcome.retry.length }, "giving up on a push after repeated failures");
-      outbox.remove(job.id);
+      await outbox.remove(job.id);
       if (outcome.delivered === 0) this.report(message.id, "undeliverable");
     } finally {
       this.inFlight.delete(job.id);

@@ -14,17 +14,16 @@ export interface QueueHealth {
   push_queue: { depth: number };
 }
 
-export function queueHealth(outbox: OutboxStore, now = Date.now()): QueueHealth {
-  const telegram = outbox.stats("telegram");
+export async function queueHealth(outbox: OutboxStore, now = Date.now()): Promise<QueueHealth> {
+  const [telegram, setAside, head, push] = await Promise.all([outbox.stats("telegram"), outbox.setAsideStats("telegram"), outbox.head("telegram"), outbox.stats("push")]);
   const oldest = telegram.oldestCreatedAt?.getTime();
-  const setAside = outbox.setAsideStats("telegram");
   return {
     queue: {
       depth: telegram.depth,
       oldest_age_seconds: oldest === undefined ? 0 : Math.max(0, Math.round((now - oldest) / 1000)),
-      last_error: telegram.depth > 0 ? (outbox.head("telegram")?.lastError ?? null) : null,
+      last_error: telegram.depth > 0 ? (head?.lastError ?? null) : null,
       set_aside: { count: setAside.count, latest_reason: setAside.latestReason },
     },
-    push_queue: { depth: outbox.stats("push").depth },
+    push_queue: { depth: push.depth },
   };
 }

@@ -40,7 +40,7 @@ export interface ClientToServerEvents {
 
 /** What the hub needs from the read-state rules; the service emits `read` itself, through emitRead. */
 export interface ReadMarker {
-  markRead(input: MarkRead): ReadState;
+  markRead(input: MarkRead): Promise<ReadState>;
 }
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -129,7 +129,7 @@ export class RealtimeHub implements RealtimePort {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.io.close(() => resolve());
+      void this.io.close(() => resolve());
     });
   }
 
@@ -170,7 +170,7 @@ export class RealtimeHub implements RealtimePort {
     };
     socket.on("join_chat", (payload) => enqueue("join_chat", payload));
     socket.on("leave_chat", (payload) => enqueue("leave_chat", payload));
-    socket.on("mark_read", (payload, ack) => {
+    socket.on("mark_read", async (payload, ack) => {
       const answer = typeof ack === "function" ? ack : undefined;
       const fail = (message: string) => {
         socket.emit("error", { message: `mark_read: ${message}` });
@@ -186,7 +186,7 @@ export class RealtimeHub implements RealtimePort {
       }
       try {
         if (!this.readMarker) throw new Error("no read marker is wired into the realtime hub");
-        state = this.readMarker.markRead(input.value);
+        state = await this.readMarker.markRead(input.value);
       } catch (error) {
         logger.error({ err: error }, "mark_read failed");
         return fail("could not save the read state; try again");

@@ -3,7 +3,7 @@
 // a reply that became a support message. Telegram commands and edits call
 // these; nothing here knows about Telegram beyond the (chat, message) a
 // reply is stored under.
-import type { Database } from "better-sqlite3";
+import type { Sql } from "../db/sql.js";
 import type { RealtimePort } from "../ports.js";
 import type { MessageStore } from "./message-store.js";
 import type { ChatMessage } from "./types.js";
@@ -35,7 +35,7 @@ export interface UserInfo {
 }
 
 export interface ConversationServiceDeps {
-  db: Database;
+  sql: Sql;
   messages: MessageStore;
   userStates: UserStateStore;
   devices: UserDevices;
@@ -59,8 +59,8 @@ export class ConversationService {
 
   async info(userId: string): Promise<UserInfo> {
     const { messages, userStates, devices, pushEnabled } = this.deps;
-    const stats = messages.stats(userId);
-    const state = userStates.get(userId);
+    const stats = await messages.stats(userId);
+    const state = await userStates.get(userId);
     const platforms = (await devices.platformsOf(userId)).map((p) => p ?? "unknown");
     return {
       userId,
@@ -79,27 +79,27 @@ export class ConversationService {
   }
 
   /** The last `count` messages (clamped to 1..HISTORY_MAX), oldest first. */
-  history(userId: string, count = HISTORY_DEFAULT): ChatMessage[] {
+  history(userId: string, count = HISTORY_DEFAULT): Promise<ChatMessage[]> {
     const n = Math.min(HISTORY_MAX, Math.max(1, Math.floor(count)));
     return this.deps.messages.history(userId, n);
   }
 
   /** Resolves the conversation; the user's next message opens it again. */
-  close(userId: string): void {
-    this.deps.userStates.close(userId, this.now());
+  close(userId: string): Promise<void> {
+    return this.deps.userStates.close(userId, this.now());
   }
 
-  ban(userId: string, reason: string | null): void {
-    this.deps.userStates.ban(userId, reason, this.now());
+  ban(userId: string, reason: string | null): Promise<void> {
+    return this.deps.userStates.ban(userId, reason, this.now());
   }
 
   /** false when the user was not banned */
-  unban(userId: string): boolean {
+  unban(userId: string): Promise<boolean> {
     return this.deps.userStates.unban(userId, this.now());
   }
 
   /** The support message an agent's group message became, if it is still in the app. */
-  supportMessageFor(ref: GroupMessageRef): ChatMessage | null {
+  supportMessageFor(ref: GroupMessageRef): Promise<ChatMessage | null> {
     return this.deps.messages.supportMessageFor(ref.chatId, ref.telegramMessageId);
   }
 
@@ -109,26 +109,28 @@ export class ConversationService {
    * edited_message for formatting-only edits and link previews) or the
    * message is no support message.
    */
-  editReply(ref: GroupMessageRef, text: string): ChatMessage | null {
-    const { db, messages, realtime } = this.deps;
-    const edited = db.transaction(() => {
-      const current = messages.supportMessageFor(ref.chatId, ref.telegramMessageId);
+  async editReply(ref: GroupMessageRef, text: string): Promise<ChatMessage | null> {
+    const { sql, realtime } = this.deps;
+    const edited = await sql.transaction(async (tx) => {
+      const messages = this.deps.messages.in(tx);
+      const current = await messages.supportMessageFor(ref.chatId, ref.telegramMessageId);
       if (!current || current.text === text) return null;
       const at = this.now();
-      if (!messages.editText(current.id, text, at)) return null;
+      if (!(await messages.editText(current.id, text, at))) return null;
       return { ...current, text, editedAt: at };
-    })();
+    });
     if (edited) realtime.emitUpdated(edited);
     return edited;
   }
 
   /** /delete: the reply leaves the app's history; null when it was no support message (or gone already). */
-  deleteReply(ref: GroupMessageRef): ChatMessage | null {
-    const { db, messages, realtime } = this.deps;
-    const deleted = db.transaction(() => {
-      const current = messages.supportMessageFor(ref.chatId, ref.telegramMessageId);
-      return current && messages.markDeleted(current.id, this.now()) ? current : null;
-    })();
+  async deleteReply(ref: GroupMessageRef): Promise<ChatMessage | null> {
+    const { sql, realtime } = this.deps;
+    const deleted = await sql.transaction(async (tx) => {
+      const messages = this.deps.messages.in(tx);
+      const current = await messages.supportMessageFor(ref.chatId, ref.telegramMessageId);
+      return current && (await messages.markDeleted(current.id, this.now())) ? current : null;
+    });
     if (deleted) realtime.emitDeleted(deleted.userId, deleted.id);
     return deleted;
   }

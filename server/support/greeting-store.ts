@@ -1,8 +1,9 @@
 // The once-a-day greeting (seed 1): the first history request of a user on a
 // calendar day adds "Здравствуйте, {name}!" as a support message. The
 // (user, day) row and the message are written in one transaction, and
-// INSERT OR IGNORE makes concurrent first requests add exactly one.
-import type { Database, Statement, Transaction } from "better-sqlite3";
+// ON CONFLICT DO NOTHING makes concurrent first requests (on any instance)
+// add exactly one.
+import type { Sql } from "../db/sql.js";
 import type { MessageStore } from "./message-store.js";
 import type { ChatMessage } from "./types.js";
 
@@ -18,30 +19,28 @@ export function localDay(date: Date): string {
 }
 
 export class GreetingStore {
-  private readonly claimStmt: Statement<[string, string]>;
-  private readonly greet: Transaction<(userId: string, userName: string | null, day: string, at: Date) => ChatMessage | null>;
   // Users already greeted today: spares the hot history path a write.
   private greetedDay = "";
   private readonly greeted = new Set<string>();
 
-  constructor(db: Database, messages: MessageStore) {
-    this.claimStmt = db.prepare(`INSERT OR IGNORE INTO greetings_sent (user_id, day) VALUES (?, ?)`);
-    this.greet = db.transaction((userId: string, userName: string | null, day: string, at: Date) => {
-      if (this.claimStmt.run(userId, day).changes === 0) return null;
-      // The user is looking at the chat as it is added: a greeting never waits as unread.
-      return messages.insert({ userId, userName: null, text: greetingText(userName), direction: "support", photoUrls: [], createdAt: at, readAt: at });
-    });
-  }
+  constructor(
+    private readonly sql: Sql,
+    private readonly messages: MessageStore,
+  ) {}
 
   /** Adds today's greeting for the user unless there is one; returns it when added. */
-  greetOnce(userId: string, userName: string | null, now: Date): ChatMessage | null {
+  async greetOnce(userId: string, userName: string | null, now: Date): Promise<ChatMessage | null> {
     const day = localDay(now);
     if (day !== this.greetedDay) {
       this.greeted.clear();
       this.greetedDay = day;
     }
     if (this.greeted.has(userId)) return null;
-    const message = this.greet(userId, userName, day, now);
+    const message = await this.sql.transaction(async (tx) => {
+      if ((await tx.run(`INSERT INTO greetings_sent (user_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING`, [userId, day])) === 0) return null;
+      // The user is looking at the chat as it is added: a greeting never waits as unread.
+      return this.messages.in(tx).insert({ userId, userName: null, text: greetingText(userName), direction: "support", photoUrls: [], createdAt: now, readAt: now });
+    });
     this.greeted.add(userId);
     return message;
   }

@@ -9,8 +9,7 @@
 // records that its reminder went out, so one wait gets one reminder, also
 // across restarts: everything is computed from the database on each check
 // (every 30 s, and at start), nothing from timers alone.
-import type { Database, Statement } from "better-sqlite3";
-import { fromSqliteTime, toSqliteTime } from "../db/time.js";
+import { readTime, type SqlRunner, type SqlTime } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 
 export interface Waiting {
@@ -25,7 +24,7 @@ export interface Waiting {
 }
 
 export interface RemindersDeps {
-  db: Database;
+  sql: SqlRunner;
   logger: Logger;
   /** SUPPORT_REMINDER_MINUTES (> 0) */
   minutes: number;
@@ -39,7 +38,7 @@ interface WaitingRow {
   user_id: string;
   user_name: string | null;
   first_id: number;
-  first_at: string;
+  first_at: SqlTime;
   telegram_chat_id: number | bigint;
   telegram_message_id: number;
 }
@@ -50,8 +49,7 @@ export function reminderText(waiting: Pick<Waiting, "userId" | "userName">, minu
 }
 
 export class Reminders {
-  private readonly waitingStmt: Statement<[string]>;
-  private readonly recordStmt: Statement<[{ user: string; id: number; at: string }]>;
+  private readonly waitingSql: string;
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -60,7 +58,9 @@ export class Reminders {
     this.now = deps.now ?? (() => new Date());
     // Per user: the waiting messages are the user's messages after the last
     // agent reply and after what the last /close covered.
-    this.waitingStmt = deps.db.prepare(`
+    // SQLite's two-argument MAX is PostgreSQL's GREATEST.
+    const later = deps.sql.dialect === "postgres" ? "GREATEST" : "MAX";
+    this.waitingSql = `
       WITH answered AS (
         SELECT user_id, MAX(id) AS up_to FROM messages
         WHERE direction = 'support' AND telegram_message_id IS NOT NULL GROUP BY user_id
@@ -70,7 +70,7 @@ export class Reminders {
         FROM messages m
         LEFT JOIN answered a ON a.user_id = m.user_id
         LEFT JOIN support_users u ON u.user_id = m.user_id
-        WHERE m.direction = 'user' AND m.id > MAX(COALESCE(a.up_to, 0), COALESCE(u.closed_up_to_id, 0)) AND u.banned_at IS NULL
+        WHERE m.direction = 'user' AND m.id > ${later}(COALESCE(a.up_to, 0), COALESCE(u.closed_up_to_id, 0)) AND u.banned_at IS NULL
         GROUP BY m.user_id
       )
       SELECT w.user_id, w.first_id, f.created_at AS first_at, p.telegram_chat_id, p.telegram_message_id,
@@ -81,11 +81,7 @@ export class Reminders {
       LEFT JOIN support_users u ON u.user_id = w.user_id
       WHERE f.created_at <= ? AND (u.reminded_for_message_id IS NULL OR u.reminded_for_message_id <> w.first_id)
       ORDER BY w.first_id
-      LIMIT 50`);
-    this.recordStmt = deps.db.prepare(
-      `INSERT INTO support_users (user_id, reminded_for_message_id, updated_at) VALUES (@user, @id, @at)
-       ON CONFLICT (user_id) DO UPDATE SET reminded_for_message_id = @id, updated_at = @at`,
-    );
+      LIMIT 50`;
   }
 
   start(): void {
@@ -112,7 +108,7 @@ export class Reminders {
     const dueBefore = new Date(now.getTime() - this.deps.minutes * 60_000);
     let rows: WaitingRow[];
     try {
-      rows = this.waitingStmt.all(toSqliteTime(dueBefore)) as WaitingRow[];
+      rows = await this.deps.sql.all<WaitingRow>(this.waitingSql, [dueBefore]);
     } catch (error) {
       this.deps.logger.error({ err: error }, "could not look for users waiting for a reply; reminders try again at the next check");
       return;
@@ -122,7 +118,7 @@ export class Reminders {
         userId: row.user_id,
         userName: row.user_name,
         firstMessageId: row.first_id,
-        since: fromSqliteTime(row.first_at),
+        since: readTime(row.first_at),
         chatId: Number(row.telegram_chat_id),
         telegramMessageId: row.telegram_message_id,
       };
@@ -130,7 +126,11 @@ export class Reminders {
       try {
         if (!(await this.deps.post(waiting, reminderText(waiting, minutes)))) continue;
         // Recorded once Telegram took it: a failed post is tried again at the next check.
-        this.recordStmt.run({ user: waiting.userId, id: waiting.firstMessageId, at: toSqliteTime(now) });
+        await this.deps.sql.run(
+          `INSERT INTO support_users (user_id, reminded_for_message_id, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET reminded_for_message_id = excluded.reminded_for_message_id, updated_at = excluded.updated_at`,
+          [waiting.userId, waiting.firstMessageId, now],
+        );
         this.deps.logger.info({ userId: waiting.userId, messageId: waiting.firstMessageId, minutes }, "reminder posted: a user is waiting for a reply");
       } catch (error) {
         this.deps.logger.warn({ err: error, userId: waiting.userId }, "could not post a reminder; trying again at the next check");

@@ -2,7 +2,7 @@
 // job) before any Telegram call; agent replies are stored, sent live and
 // pushed; history carries the daily greeting; the app reports what the user
 // has read. A banned user's messages are refused before anything is kept.
-import type { Database } from "better-sqlite3";
+import type { Sql } from "../db/sql.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { GROUP_POST, type DeliveryOutcome, type GroupDelivery, type GroupPostPayload } from "../outbox/group-delivery.js";
@@ -49,7 +49,7 @@ export interface SupportReplyInput {
 }
 
 export interface SupportServiceDeps {
-  db: Database;
+  sql: Sql;
   messages: MessageStore;
   greetings: GreetingStore;
   userStates: UserStateStore;
@@ -80,7 +80,7 @@ export class SupportService {
     if (!clientMessageId) return null;
     const pending = this.pendingAnswers.get(idempotencyKey(userId, clientMessageId));
     if (pending) return pending;
-    const stored = this.deps.messages.byClientMessageId(userId, clientMessageId);
+    const stored = await this.deps.messages.byClientMessageId(userId, clientMessageId);
     return stored ? answerFor(stored) : null;
   }
 
@@ -88,22 +88,25 @@ export class SupportService {
    * Refuses a banned user (403) before the edge reads photos or stores
    * anything; sendUserMessage checks again inside its transaction.
    */
-  assertMaySend(userId: string): void {
-    if (this.deps.userStates.isBanned(userId)) throw bannedError();
+  async assertMaySend(userId: string): Promise<void> {
+    if (await this.deps.userStates.isBanned(userId)) throw bannedError();
   }
 
   async sendUserMessage(input: SendUserMessageInput): Promise<SendResult> {
-    const { db, messages, outbox, groupDelivery, realtime, userStates } = this.deps;
+    const { sql, groupDelivery, realtime } = this.deps;
     const key = input.clientMessageId ? idempotencyKey(input.userId, input.clientMessageId) : null;
-    // Check and insert in one synchronous transaction: concurrent retries
-    // with one key cannot both insert.
-    const stored = db.transaction(() => {
+    // Check and insert in one transaction: concurrent retries with one key
+    // cannot both insert (the unique (user_id, client_message_id) index
+    // backs this up across instances).
+    const stored = await sql.transaction(async (tx) => {
+      const messages = this.deps.messages.in(tx);
       if (input.clientMessageId) {
-        const existing = messages.byClientMessageId(input.userId, input.clientMessageId);
+        const existing = await messages.byClientMessageId(input.userId, input.clientMessageId);
         if (existing) return { existing, message: null, jobId: null } as const;
       }
-      if (userStates.isBanned(input.userId)) throw bannedError();
-      const message = messages.insert({
+      const userStates = this.deps.userStates.in(tx);
+      if (await userStates.isBanned(input.userId)) throw bannedError();
+      const message = await messages.insert({
         userId: input.userId,
         userName: input.userName,
         text: input.text,
@@ -116,11 +119,11 @@ export class SupportService {
         step: 0,
         sentIds: [],
       };
-      const jobId = outbox.enqueue({ lane: "telegram", kind: GROUP_POST, userId: input.userId, messageId: message.id, payload });
+      const jobId = await this.deps.outbox.in(tx).enqueue({ lane: "telegram", kind: GROUP_POST, userId: input.userId, messageId: message.id, payload });
       // A closed conversation opens again with the user's next message.
-      userStates.reopen(input.userId, message.createdAt);
+      await userStates.reopen(input.userId, message.createdAt);
       return { existing: null, message, jobId } as const;
-    })();
+    });
 
     if (stored.existing) {
       const pending = key ? this.pendingAnswers.get(key) : undefined;
@@ -128,9 +131,9 @@ export class SupportService {
     }
 
     realtime.emitToUser(stored.message);
-    const answering = groupDelivery.awaitOutcome(stored.jobId, this.sendWaitMs).then((outcome) => {
+    const answering = groupDelivery.awaitOutcome(stored.jobId, stored.message.id, this.sendWaitMs).then(async (outcome) => {
       const answer = buildAnswer(stored.message, outcome);
-      if (input.clientMessageId) messages.saveIdempotentAnswer(stored.message.id, answer);
+      if (input.clientMessageId) await this.deps.messages.saveIdempotentAnswer(stored.message.id, answer);
       return answer;
     });
     if (key) {
@@ -141,14 +144,14 @@ export class SupportService {
   }
 
   /** History for the app; the day's first request adds the greeting. */
-  history(userId: string, limit: number, userName: string | null): { messages: ChatMessage[]; greetingSent: boolean } {
-    const greeting = this.deps.greetings.greetOnce(userId, userName, new Date());
+  async history(userId: string, limit: number, userName: string | null): Promise<{ messages: ChatMessage[]; greetingSent: boolean }> {
+    const greeting = await this.deps.greetings.greetOnce(userId, userName, new Date());
     if (greeting) this.deps.realtime.emitToUser(greeting);
-    return { messages: this.deps.messages.history(userId, limit), greetingSent: greeting !== null };
+    return { messages: await this.deps.messages.history(userId, limit), greetingSent: greeting !== null };
   }
 
   /** The user's support messages not read yet. */
-  unreadCount(userId: string): number {
+  unreadCount(userId: string): Promise<number> {
     return this.deps.messages.unreadCount(userId);
   }
 
@@ -157,12 +160,13 @@ export class SupportService {
    * messages are read, on every device (`read` to all the user's sockets).
    * Marking never un-reads; an id beyond the newest marks everything.
    */
-  markRead({ userId, upToId }: MarkRead): ReadState {
-    const { db, messages, realtime } = this.deps;
-    const { unread, newlyRead } = db.transaction(() => {
-      const newlyRead = messages.markRead(userId, upToId, new Date());
-      return { unread: messages.unreadCount(userId), newlyRead };
-    })();
+  async markRead({ userId, upToId }: MarkRead): Promise<ReadState> {
+    const { sql, realtime } = this.deps;
+    const { unread, newlyRead } = await sql.transaction(async (tx) => {
+      const messages = this.deps.messages.in(tx);
+      const newlyRead = await messages.markRead(userId, upToId, new Date());
+      return { unread: await messages.unreadCount(userId), newlyRead };
+    });
     const state: ReadState = { userId, upToId, unread };
     realtime.emitRead(state);
     if (newlyRead.length > 0) this.deps.onRead?.(newlyRead);
@@ -173,10 +177,10 @@ export class SupportService {
    * An agent's reply from the group: stored, sent live, pushed. Exactly once
    * per Telegram message: a redelivered update finds it stored and returns null.
    */
-  addSupportReply(input: SupportReplyInput): ChatMessage | null {
-    const { db, messages, outbox, pushEnabled, realtime, pushDelivery } = this.deps;
-    const message = db.transaction(() => {
-      const created = messages.insertOnce({
+  async addSupportReply(input: SupportReplyInput): Promise<ChatMessage | null> {
+    const { sql, pushEnabled, realtime, pushDelivery } = this.deps;
+    const message = await sql.transaction(async (tx) => {
+      const created = await this.deps.messages.in(tx).insertOnce({
         userId: input.userId,
         userName: null,
         text: input.text,
@@ -185,10 +189,10 @@ export class SupportService {
         telegram: { chatId: input.chatId, messageId: input.telegramMessageId },
       });
       if (created && pushEnabled) {
-        outbox.enqueue<PushPayload>({ lane: "push", kind: PUSH_MESSAGE, userId: input.userId, messageId: created.id, payload: {} });
+        await this.deps.outbox.in(tx).enqueue<PushPayload>({ lane: "push", kind: PUSH_MESSAGE, userId: input.userId, messageId: created.id, payload: {} });
       }
       return created;
-    })();
+    });
     if (!message) return null;
     realtime.emitToUser(message);
     if (pushEnabled) pushDelivery.kick();

@@ -1,8 +1,7 @@
 // What agents decided about a user (SPEC §7): banned (with a reason) and
 // whether the conversation is closed. One row per user, created by the first
 // decision; a user with no row is neither banned nor closed.
-import type { Database, Statement } from "better-sqlite3";
-import { fromSqliteTime, toSqliteTime } from "../db/time.js";
+import { readTime, type SqlRunner, type SqlTime } from "../db/sql.js";
 
 export interface UserState {
   bannedAt: Date | null;
@@ -13,66 +12,55 @@ export interface UserState {
 const NONE: UserState = { bannedAt: null, banReason: null, closedAt: null };
 
 interface StateRow {
-  banned_at: string | null;
+  banned_at: SqlTime | null;
   ban_reason: string | null;
-  closed_at: string | null;
+  closed_at: SqlTime | null;
 }
 
 export class UserStateStore {
-  private readonly getStmt: Statement<[string]>;
-  private readonly bannedStmt: Statement<[string]>;
-  private readonly banStmt: Statement<[{ user: string; at: string; reason: string | null }]>;
-  private readonly unbanStmt: Statement<[{ user: string; at: string }]>;
-  private readonly closeStmt: Statement<[{ user: string; at: string }]>;
-  private readonly reopenStmt: Statement<[{ user: string; at: string }]>;
+  constructor(private readonly q: SqlRunner) {}
 
-  constructor(db: Database) {
-    this.getStmt = db.prepare(`SELECT banned_at, ban_reason, closed_at FROM support_users WHERE user_id = ?`);
-    // On every /send_message: one primary-key lookup.
-    this.bannedStmt = db.prepare(`SELECT 1 FROM support_users WHERE user_id = ? AND banned_at IS NOT NULL`);
-    this.banStmt = db.prepare(
-      `INSERT INTO support_users (user_id, banned_at, ban_reason, updated_at) VALUES (@user, @at, @reason, @at)
-       ON CONFLICT (user_id) DO UPDATE SET banned_at = @at, ban_reason = @reason, updated_at = @at`,
-    );
-    this.unbanStmt = db.prepare(`UPDATE support_users SET banned_at = NULL, ban_reason = NULL, updated_at = @at WHERE user_id = @user AND banned_at IS NOT NULL`);
-    // closed_up_to_id: what the close answered, for reminders (server/support/reminders.ts)
-    this.closeStmt = db.prepare(
-      `INSERT INTO support_users (user_id, closed_at, closed_up_to_id, updated_at)
-       VALUES (@user, @at, (SELECT MAX(id) FROM messages WHERE user_id = @user), @at)
-       ON CONFLICT (user_id) DO UPDATE SET closed_at = @at, closed_up_to_id = excluded.closed_up_to_id, updated_at = @at`,
-    );
-    this.reopenStmt = db.prepare(`UPDATE support_users SET closed_at = NULL, updated_at = @at WHERE user_id = @user AND closed_at IS NOT NULL`);
+  /** The same store inside a transaction. */
+  in(tx: SqlRunner): UserStateStore {
+    return new UserStateStore(tx);
   }
 
-  get(userId: string): UserState {
-    const row = this.getStmt.get(userId) as StateRow | undefined;
+  async get(userId: string): Promise<UserState> {
+    const row = await this.q.get<StateRow>(`SELECT banned_at, ban_reason, closed_at FROM support_users WHERE user_id = ?`, [userId]);
     if (!row) return NONE;
-    return {
-      bannedAt: row.banned_at === null ? null : fromSqliteTime(row.banned_at),
-      banReason: row.ban_reason,
-      closedAt: row.closed_at === null ? null : fromSqliteTime(row.closed_at),
-    };
+    return { bannedAt: readTime(row.banned_at), banReason: row.ban_reason, closedAt: readTime(row.closed_at) };
   }
 
-  isBanned(userId: string): boolean {
-    return this.bannedStmt.get(userId) !== undefined;
+  /** On every /send_message: one primary-key lookup. */
+  async isBanned(userId: string): Promise<boolean> {
+    return (await this.q.get(`SELECT 1 AS banned FROM support_users WHERE user_id = ? AND banned_at IS NOT NULL`, [userId])) !== undefined;
   }
 
-  ban(userId: string, reason: string | null, at: Date): void {
-    this.banStmt.run({ user: userId, at: toSqliteTime(at), reason });
+  async ban(userId: string, reason: string | null, at: Date): Promise<void> {
+    await this.q.run(
+      `INSERT INTO support_users (user_id, banned_at, ban_reason, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET banned_at = excluded.banned_at, ban_reason = excluded.ban_reason, updated_at = excluded.updated_at`,
+      [userId, at, reason, at],
+    );
   }
 
   /** false when the user was not banned */
-  unban(userId: string, at: Date): boolean {
-    return this.unbanStmt.run({ user: userId, at: toSqliteTime(at) }).changes > 0;
+  async unban(userId: string, at: Date): Promise<boolean> {
+    return (await this.q.run(`UPDATE support_users SET banned_at = NULL, ban_reason = NULL, updated_at = ? WHERE user_id = ? AND banned_at IS NOT NULL`, [at, userId])) > 0;
   }
 
-  close(userId: string, at: Date): void {
-    this.closeStmt.run({ user: userId, at: toSqliteTime(at) });
+  async close(userId: string, at: Date): Promise<void> {
+    // closed_up_to_id: what the close answered, for reminders (server/support/reminders.ts)
+    await this.q.run(
+      `INSERT INTO support_users (user_id, closed_at, closed_up_to_id, updated_at)
+       VALUES (?, ?, (SELECT MAX(id) FROM messages WHERE user_id = ?), ?)
+       ON CONFLICT (user_id) DO UPDATE SET closed_at = excluded.closed_at, closed_up_to_id = excluded.closed_up_to_id, updated_at = excluded.updated_at`,
+      [userId, at, userId, at],
+    );
   }
 
   /** Opens a closed conversation again; false when it was open. */
-  reopen(userId: string, at: Date): boolean {
-    return this.reopenStmt.run({ user: userId, at: toSqliteTime(at) }).changes > 0;
+  async reopen(userId: string, at: Date): Promise<boolean> {
+    return (await this.q.run(`UPDATE support_users SET closed_at = NULL, updated_at = ? WHERE user_id = ? AND closed_at IS NOT NULL`, [at, userId])) > 0;
   }
 }

@@ -15,8 +15,7 @@
 // appending it would change a message the user may have read, and Telegram
 // delivers an album's items within a second of each other, so a late one
 // means a redelivery or a clock far off, not a photo the agent meant to add.
-import type { Database, Statement } from "better-sqlite3";
-import { toSqliteTime, fromSqliteTime } from "../db/time.js";
+import { readTime, type Sql, type SqlTime } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 
 /** How long an album waits after its newest item before it is delivered. */
@@ -51,7 +50,7 @@ export interface CollectedAlbum {
 }
 
 export interface AgentAlbumsDeps {
-  db: Database;
+  sql: Sql;
   logger: Logger;
   /** stores the support message; null when it was stored already (a re-flush) */
   deliver(album: CollectedAlbum): Promise<unknown>;
@@ -67,7 +66,7 @@ interface ItemRow {
   photo_url: string | null;
   caption: string;
   thread_id: number | null;
-  received_at: string;
+  received_at: SqlTime;
 }
 
 export type AddOutcome = "kept" | "late" | "duplicate";
@@ -79,31 +78,12 @@ export class AgentAlbums {
   private readonly arriving = new Map<string, number>();
   private readonly quietMs: number;
   private readonly now: () => Date;
-  private readonly insertStmt: Statement<[string, number, string, string, string, string | null, string, number | null, string]>;
-  private readonly deliveredStmt: Statement<[string, string]>;
-  private readonly itemsStmt: Statement<[string, string]>;
-  private readonly markStmt: Statement<[string, string, string]>;
-  private readonly pendingStmt: Statement<[]>;
-  private readonly pruneStmt: Statement<[string]>;
   private stopped = false;
   private lastPrune = 0;
 
   constructor(private readonly deps: AgentAlbumsDeps) {
     this.quietMs = deps.quietMs ?? ALBUM_QUIET_MS;
     this.now = deps.now ?? (() => new Date());
-    const { db } = deps;
-    this.insertStmt = db.prepare(
-      `INSERT INTO agent_album_items (chat_id, telegram_message_id, media_group_id, user_id, kind, photo_url, caption, thread_id, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    this.deliveredStmt = db.prepare(`SELECT 1 FROM agent_album_items WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NOT NULL LIMIT 1`);
-    this.itemsStmt = db.prepare(
-      `SELECT chat_id, telegram_message_id, user_id, kind, photo_url, caption, thread_id, received_at FROM agent_album_items
-       WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL ORDER BY telegram_message_id`,
-    );
-    this.markStmt = db.prepare(`UPDATE agent_album_items SET delivered_at = ? WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL`);
-    this.pendingStmt = db.prepare(`SELECT DISTINCT chat_id, media_group_id FROM agent_album_items WHERE delivered_at IS NULL`);
-    this.pruneStmt = db.prepare(`DELETE FROM agent_album_items WHERE delivered_at IS NOT NULL AND delivered_at < ?`);
   }
 
   /**
@@ -125,13 +105,19 @@ export class AgentAlbums {
   }
 
   /** Keeps one item (committed before this returns) and (re)arms its album's timer. */
-  add(item: AlbumItem): AddOutcome {
+  async add(item: AlbumItem): Promise<AddOutcome> {
     const chat = String(item.chatId);
-    const outcome = this.deps.db.transaction((): AddOutcome => {
-      if (this.deliveredStmt.get(chat, item.mediaGroupId)) return "late";
-      const inserted = this.insertStmt.run(chat, item.telegramMessageId, item.mediaGroupId, item.userId, item.kind, item.photoUrl, item.caption, item.threadId ?? null, toSqliteTime(this.now()));
-      return inserted.changes > 0 ? "kept" : "duplicate";
-    })();
+    const outcome = await this.deps.sql.transaction(async (tx): Promise<AddOutcome> => {
+      if (await tx.get(`SELECT 1 AS delivered FROM agent_album_items WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NOT NULL LIMIT 1`, [chat, item.mediaGroupId])) {
+        return "late";
+      }
+      const inserted = await tx.run(
+        `INSERT INTO agent_album_items (chat_id, telegram_message_id, media_group_id, user_id, kind, photo_url, caption, thread_id, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        [chat, item.telegramMessageId, item.mediaGroupId, item.userId, item.kind, item.photoUrl, item.caption, item.threadId ?? null, this.now()],
+      );
+      return inserted > 0 ? "kept" : "duplicate";
+    });
     if (outcome === "late") {
       this.deps.logger.info(
         { chatId: item.chatId, telegramMessageId: item.telegramMessageId, mediaGroupId: item.mediaGroupId },
@@ -144,11 +130,10 @@ export class AgentAlbums {
   }
 
   /** Start-up: albums left undelivered by a restart are delivered once they are quiet. */
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    for (const row of this.pendingStmt.all() as { chat_id: number | bigint; media_group_id: string }[]) {
-      this.arm(String(row.chat_id), row.media_group_id, 0);
-    }
+    const pending = await this.deps.sql.all<{ chat_id: number | bigint; media_group_id: string }>(`SELECT DISTINCT chat_id, media_group_id FROM agent_album_items WHERE delivered_at IS NULL`);
+    for (const row of pending) this.arm(String(row.chat_id), row.media_group_id, 0);
   }
 
   async stop(): Promise<void> {
@@ -182,9 +167,13 @@ export class AgentAlbums {
 
   private async flush(chat: string, mediaGroupId: string): Promise<void> {
     if (this.arriving.has(`${chat}\u0000${mediaGroupId}`)) return this.arm(chat, mediaGroupId, this.quietMs);
-    const rows = this.itemsStmt.all(chat, mediaGroupId) as ItemRow[];
+    const rows = await this.deps.sql.all<ItemRow>(
+      `SELECT chat_id, telegram_message_id, user_id, kind, photo_url, caption, thread_id, received_at FROM agent_album_items
+       WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL ORDER BY telegram_message_id`,
+      [chat, mediaGroupId],
+    );
     if (rows.length === 0) return;
-    const newest = Math.max(...rows.map((r) => fromSqliteTime(r.received_at).getTime()));
+    const newest = Math.max(...rows.map((r) => readTime(r.received_at).getTime()));
     const quietFor = this.now().getTime() - newest;
     if (quietFor < this.quietMs) return this.arm(chat, mediaGroupId, this.quietMs - quietFor);
     const first = rows[0] as ItemRow;
@@ -200,15 +189,15 @@ export class AgentAlbums {
       threadId: first.thread_id,
     };
     await this.deps.deliver(album);
-    this.markStmt.run(toSqliteTime(this.now()), chat, mediaGroupId);
-    this.prune();
+    await this.deps.sql.run(`UPDATE agent_album_items SET delivered_at = ? WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL`, [this.now(), chat, mediaGroupId]);
+    await this.prune();
   }
 
   /** Delivered albums are remembered a week (late items, redeliveries come within hours), then forgotten. */
-  private prune(): void {
+  private async prune(): Promise<void> {
     const now = this.now().getTime();
     if (now - this.lastPrune < 3600_000) return;
     this.lastPrune = now;
-    this.pruneStmt.run(toSqliteTime(new Date(now - 7 * 24 * 3600_000)));
+    await this.deps.sql.run(`DELETE FROM agent_album_items WHERE delivered_at IS NOT NULL AND delivered_at < ?`, [new Date(now - 7 * 24 * 3600_000)]);
   }
 }

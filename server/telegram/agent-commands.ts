@@ -73,7 +73,7 @@ export function createAgentCommands(deps: AgentCommandsDeps): Composer<Context> 
     if (command === "delete") {
       const target = message.reply_to_message;
       if (!target) return void (await answer(texts.usageText("delete")));
-      const deleted = deps.conversations.deleteReply({ chatId: message.chat.id, telegramMessageId: target.message_id });
+      const deleted = await deps.conversations.deleteReply({ chatId: message.chat.id, telegramMessageId: target.message_id });
       deps.logger.info({ ...where, messageId: deleted?.id, userId: deleted?.userId }, deleted ? "agent deleted a support message" : "/delete on a message that is no support message");
       return void (await answer(deleted ? texts.deletedText : texts.notDeletableText));
     }
@@ -89,23 +89,23 @@ export function createAgentCommands(deps: AgentCommandsDeps): Composer<Context> 
       case "history": {
         const count = historyCount(argument);
         if (count === null) return void (await answer(texts.historyUsageText()));
-        for (const text of texts.historyTexts(userId, deps.conversations.history(userId, count))) await answer(text);
+        for (const text of texts.historyTexts(userId, await deps.conversations.history(userId, count))) await answer(text);
         return;
       }
       case "close":
-        deps.conversations.close(userId);
+        await deps.conversations.close(userId);
         // Answered first: a closed topic refuses new messages (TOPIC_CLOSED).
         await answer(texts.closedText);
         await deps.closeTopic?.(userId);
         return;
       case "ban": {
         const reason = argument.trim().slice(0, 500) || null;
-        deps.conversations.ban(userId, reason);
+        await deps.conversations.ban(userId, reason);
         await answer(texts.bannedText(userId, reason));
         return;
       }
       case "unban":
-        await answer(texts.unbannedText(userId, deps.conversations.unban(userId)));
+        await answer(texts.unbannedText(userId, await deps.conversations.unban(userId)));
         return;
     }
   });

@@ -74,11 +74,11 @@ export function isForumServiceMessage(message: Message): boolean {
 
 export interface UserResolverDeps {
   /** the user a message the bot posted into the group belongs to */
-  userForPost(chatId: number, telegramMessageId: number): string | null | Promise<string | null>;
+  userForPost(chatId: number, telegramMessageId: number): Promise<string | null>;
   /** the user an agent's message (one that became a support message) was for */
-  userForReply(chatId: number, telegramMessageId: number): string | null;
+  userForReply(chatId: number, telegramMessageId: number): Promise<string | null>;
   /** topic mode: the user a forum topic belongs to */
-  userForTopic?(chatId: number, threadId: number): string | null;
+  userForTopic?(chatId: number, threadId: number): Promise<string | null>;
 }
 
 export type UserResolver = (message: Message, botId: number) => Promise<string | null>;
@@ -93,7 +93,7 @@ export type UserResolver = (message: Message, botId: number) => Promise<string |
 export function createUserResolver(deps: UserResolverDeps): UserResolver {
   return async (message, botId) => {
     const thread = topicOf(message);
-    const inTopic = thread === null ? null : (deps.userForTopic?.(message.chat.id, thread) ?? null);
+    const inTopic = thread === null ? null : ((await deps.userForTopic?.(message.chat.id, thread)) ?? null);
     if (inTopic) return inTopic;
     const original = message.reply_to_message;
     if (!original) return null;

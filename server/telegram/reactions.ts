@@ -12,7 +12,7 @@
 // Reactions are best-effort: a failure (Telegram refusing, the group's
 // budget full) is logged and dropped, never retried and never in the way
 // of a user's post.
-import type { Database, Statement } from "better-sqlite3";
+import type { SqlRunner } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 import type { ChatMessage } from "../support/types.js";
 
@@ -22,7 +22,7 @@ export type DeliveryReaction = (typeof REACTION)[keyof typeof REACTION];
 const RANK: Record<string, number> = { [REACTION.nobody]: 1, [REACTION.reached]: 2, [REACTION.read]: 3 };
 
 export interface DeliveryFeedbackDeps {
-  db: Database;
+  sql: SqlRunner;
   logger: Logger;
   /** sets the reaction; resolves false when it was not sent (the budget was full) */
   setReaction(chatId: number, telegramMessageId: number, emoji: DeliveryReaction): Promise<boolean>;
@@ -39,18 +39,10 @@ interface TargetRow {
 }
 
 export class DeliveryFeedback {
-  private readonly targetStmt: Statement<[number]>;
-  private readonly saveStmt: Statement<[string, number]>;
   /** one reaction at a time per message, so they reach Telegram in the order decided */
   private readonly chains = new Map<number, Promise<void>>();
 
-  constructor(private readonly deps: DeliveryFeedbackDeps) {
-    this.targetStmt = deps.db.prepare(
-      `SELECT telegram_chat_id, telegram_message_id, agent_reaction FROM messages
-       WHERE id = ? AND direction = 'support' AND telegram_message_id IS NOT NULL AND deleted_at IS NULL`,
-    );
-    this.saveStmt = deps.db.prepare(`UPDATE messages SET agent_reaction = ? WHERE id = ?`);
-  }
+  constructor(private readonly deps: DeliveryFeedbackDeps) {}
 
   /** An agent's reply was stored and emitted: did a socket get it? If not, the push decides. */
   replied(message: ChatMessage): void {
@@ -86,13 +78,18 @@ export class DeliveryFeedback {
   }
 
   private async send(messageId: number, emoji: DeliveryReaction): Promise<void> {
-    const row = this.targetStmt.get(messageId) as TargetRow | undefined;
+    const { sql } = this.deps;
+    const row = await sql.get<TargetRow>(
+      `SELECT telegram_chat_id, telegram_message_id, agent_reaction FROM messages
+       WHERE id = ? AND direction = 'support' AND telegram_message_id IS NOT NULL AND deleted_at IS NULL`,
+      [messageId],
+    );
     if (!row) return; // a greeting, or a message deleted meanwhile
     if ((RANK[row.agent_reaction ?? ""] ?? 0) >= (RANK[emoji] ?? 0)) return;
     const where = { messageId, chatId: Number(row.telegram_chat_id), telegramMessageId: row.telegram_message_id, emoji };
     // Kept as decided even if Telegram refuses it: a lesser outcome coming
     // later (no token for a reply a socket got) must not be shown instead.
-    this.saveStmt.run(emoji, messageId);
+    await sql.run(`UPDATE messages SET agent_reaction = ? WHERE id = ?`, [emoji, messageId]);
     try {
       if (!(await this.deps.setReaction(where.chatId, where.telegramMessageId, emoji))) {
         this.deps.logger.debug(where, "delivery reaction dropped: the group's budget is taken by users' posts");

@@ -30,15 +30,15 @@ export interface SupportRepliesDeps {
   /** whether a chat is the support group (GROUP_CHAT_ID, resolved) */
   isSupportGroup: SupportGroupTest;
   /** the user a message the bot posted into the group belongs to, or null */
-  userForPost(chatId: number, telegramMessageId: number): string | null | Promise<string | null>;
+  userForPost(chatId: number, telegramMessageId: number): Promise<string | null>;
   /** the user a forum topic belongs to (topic mode), or null */
-  userForTopic?(chatId: number, threadId: number): string | null;
-  addSupportReply(input: SupportReplyInput): unknown;
+  userForTopic?(chatId: number, threadId: number): Promise<string | null>;
+  addSupportReply(input: SupportReplyInput): Promise<unknown>;
   /** an agent edited their message: the support message it became takes the new text (null: nothing changed); without it edits are ignored */
-  editSupportReply?(input: SupportReplyEdit): unknown;
+  editSupportReply?(input: SupportReplyEdit): Promise<unknown>;
   savePhoto(bytes: Buffer, name: string): Promise<{ url: string }>;
   /** keeps one item of an agent's album (agent-albums.ts); without it an album's items go one by one */
-  collectAlbumItem?(item: AlbumItem): AddOutcome;
+  collectAlbumItem?(item: AlbumItem): Promise<AddOutcome>;
   /** an album item's update started; returns "finished" (agent-albums.ts: the album waits for it) */
   albumItemArriving?(chatId: number, mediaGroupId: string): () => void;
   /** a short notice to the agent in the group (e.g. NOT_SHOWN_TEXT); without it the notice is only logged */
@@ -182,7 +182,7 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
     const finished = deps.albumItemArriving?.(message.chat.id, mediaGroupId);
     try {
       const photoUrl = image ? await keepPhoto(ctx, image, where) : null;
-      const outcome = deps.collectAlbumItem?.({
+      const outcome = await deps.collectAlbumItem?.({
         chatId: message.chat.id,
         telegramMessageId: message.message_id,
         mediaGroupId,
@@ -205,7 +205,7 @@ export function createSupportReplies(deps: SupportRepliesDeps): Composer<Context
     // Topic mode: the topic says whose it is. Telegram makes every topic
     // message a reply to the topic's creation message (the bot's), so the
     // reply rule below must not decide it.
-    const topicUser = thread === null ? null : (deps.userForTopic?.(message.chat.id, thread) ?? null);
+    const topicUser = thread === null ? null : ((await deps.userForTopic?.(message.chat.id, thread)) ?? null);
     const original = message.reply_to_message;
     // Otherwise only replies to the bot's own posts can belong to a user; skip the lookup for anything else.
     if (!topicUser && (!original || original.from?.id !== ctx.me.id)) return next();

@@ -32,7 +32,7 @@ export interface TelegramRuntime {
   /** agents' commands in the group; install before the replies, so a command is never delivered */
   useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger" | "closeTopic">): void;
   /** the user a forum topic of the support group belongs to */
-  userForTopic(chatId: number, threadId: number): string | null;
+  userForTopic(chatId: number, threadId: number): Promise<string | null>;
   registerRoutes(router: Router): void;
   /**
    * Polling (TELEGRAM_MODE=polling) and the bot's menu: the work only one
@@ -60,7 +60,7 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
   const sender = bot && config.groupChatId ? createGroupSender(bot.api, config.groupChatId) : null;
   const isSupportGroup = config.groupChatId ? supportGroupTest(config.groupChatId, () => sender?.chatId ?? null) : () => false;
   let polling: Polling | null = null;
-  const topicStore = new TopicStore(db.sqlite);
+  const topicStore = new TopicStore(db.sql);
   const topicMode = new TopicMode({
     wanted: config.supportTopics,
     api: bot?.api ?? null,
@@ -72,19 +72,19 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
     },
     logger,
   });
-  const userForTopic = (chatId: number, threadId: number) => topicStore.byThread(chatId, threadId)?.userId ?? null;
+  const userForTopic = async (chatId: number, threadId: number) => (await topicStore.byThread(chatId, threadId))?.userId ?? null;
   /** /close in topic mode: the topic is closed; the user's next message reopens it (GroupDelivery). */
   const closeTopic = async (userId: string): Promise<void> => {
     const chatId = sender?.chatId;
-    const topic = chatId == null ? null : topicStore.forUser(chatId, userId);
+    const topic = chatId == null ? null : await topicStore.forUser(chatId, userId);
     if (!sender || chatId == null || !topic || topic.state !== "open") return;
     try {
       await sender.closeTopic(topic.threadId);
-      topicStore.setState(chatId, topic.threadId, "closed");
+      await topicStore.setState(chatId, topic.threadId, "closed");
     } catch (error) {
       const failure = classifySendError(error);
-      if (/topic_not_modified/i.test(failure.description)) topicStore.setState(chatId, topic.threadId, "closed");
-      else if (failure.kind === "topic_gone") topicStore.setState(chatId, topic.threadId, "gone");
+      if (/topic_not_modified/i.test(failure.description)) await topicStore.setState(chatId, topic.threadId, "closed");
+      else if (failure.kind === "topic_gone") await topicStore.setState(chatId, topic.threadId, "gone");
       else logger.warn({ userId, threadId: topic.threadId, reason: failure.description }, "could not close the user's topic; the conversation is closed all the same");
     }
   };

@@ -3,8 +3,7 @@
 // so "the topic in use" is whatever the last committed step left: a crash
 // between Telegram creating a topic and our commit leaves that topic
 // unrecorded (an orphan no post goes to), never a second topic in use.
-import type { Database, Statement } from "better-sqlite3";
-import { toSqliteTime } from "../db/time.js";
+import type { SqlRunner } from "../db/sql.js";
 
 export type TopicState = "open" | "closed" | "gone";
 
@@ -14,50 +13,52 @@ export interface UserTopic {
   state: Exclude<TopicState, "gone">;
 }
 
-export class TopicStore {
-  private readonly inUseStmt: Statement<[string, string]>;
-  private readonly byThreadStmt: Statement<[string, number]>;
-  private readonly insertStmt: Statement<[string, string, number, string]>;
-  private readonly stateStmt: Statement<[string, string, number]>;
-  private readonly countStmt: Statement<[string, string]>;
+type TopicRow = { user_id: string; message_thread_id: number; state: string };
 
-  constructor(db: Database) {
-    this.inUseStmt = db.prepare(
-      `SELECT user_id, message_thread_id, state FROM support_topics WHERE chat_id = ? AND user_id = ? AND state != 'gone' ORDER BY id DESC LIMIT 1`,
-    );
-    this.byThreadStmt = db.prepare(`SELECT user_id, message_thread_id, state FROM support_topics WHERE chat_id = ? AND message_thread_id = ? AND state != 'gone'`);
-    this.insertStmt = db.prepare(`INSERT INTO support_topics (user_id, chat_id, message_thread_id, state, created_at) VALUES (?, ?, ?, 'open', ?)`);
-    this.stateStmt = db.prepare(`UPDATE support_topics SET state = ? WHERE chat_id = ? AND message_thread_id = ? AND state != 'gone'`);
-    this.countStmt = db.prepare(`SELECT COUNT(*) AS n FROM support_topics WHERE chat_id = ? AND user_id = ? AND state != 'gone'`);
+export class TopicStore {
+  constructor(private readonly q: SqlRunner) {}
+
+  /** The same store inside a transaction. */
+  in(tx: SqlRunner): TopicStore {
+    return new TopicStore(tx);
   }
 
   /** The user's topic in that chat, unless none was made yet or Telegram deleted it. */
-  forUser(chatId: number, userId: string): UserTopic | null {
-    return toTopic(this.inUseStmt.get(String(chatId), userId));
+  async forUser(chatId: number, userId: string): Promise<UserTopic | null> {
+    return toTopic(
+      await this.q.get<TopicRow>(
+        `SELECT user_id, message_thread_id, state FROM support_topics WHERE chat_id = ? AND user_id = ? AND state != 'gone' ORDER BY id DESC LIMIT 1`,
+        [String(chatId), userId],
+      ),
+    );
   }
 
   /** The user a topic belongs to; null for General, other topics and deleted ones. */
-  byThread(chatId: number, threadId: number): UserTopic | null {
-    return toTopic(this.byThreadStmt.get(String(chatId), threadId));
+  async byThread(chatId: number, threadId: number): Promise<UserTopic | null> {
+    return toTopic(
+      await this.q.get<TopicRow>(`SELECT user_id, message_thread_id, state FROM support_topics WHERE chat_id = ? AND message_thread_id = ? AND state != 'gone'`, [
+        String(chatId),
+        threadId,
+      ]),
+    );
   }
 
   /** Records a topic Telegram created for the user; call inside the transaction that records the step. */
-  record(chatId: number, userId: string, threadId: number, at: Date): void {
-    this.insertStmt.run(userId, String(chatId), threadId, toSqliteTime(at));
+  async record(chatId: number, userId: string, threadId: number, at: Date): Promise<void> {
+    await this.q.run(`INSERT INTO support_topics (user_id, chat_id, message_thread_id, state, created_at) VALUES (?, ?, ?, 'open', ?)`, [userId, String(chatId), threadId, at]);
   }
 
-  setState(chatId: number, threadId: number, state: TopicState): void {
-    this.stateStmt.run(state, String(chatId), threadId);
+  async setState(chatId: number, threadId: number, state: TopicState): Promise<void> {
+    await this.q.run(`UPDATE support_topics SET state = ? WHERE chat_id = ? AND message_thread_id = ? AND state != 'gone'`, [state, String(chatId), threadId]);
   }
 
   /** Topics in use by one user (tests and checks: never more than one). */
-  inUseCount(chatId: number, userId: string): number {
-    return (this.countStmt.get(String(chatId), userId) as { n: number }).n;
+  async inUseCount(chatId: number, userId: string): Promise<number> {
+    return (await this.q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM support_topics WHERE chat_id = ? AND user_id = ? AND state != 'gone'`, [String(chatId), userId]))?.n ?? 0;
   }
 }
 
-function toTopic(row: unknown): UserTopic | null {
-  const r = row as { user_id: string; message_thread_id: number; state: string } | undefined;
+function toTopic(r: TopicRow | undefined): UserTopic | null {
   if (!r) return null;
   return { userId: r.user_id, threadId: r.message_thread_id, state: r.state === "closed" ? "closed" : "open" };
 }

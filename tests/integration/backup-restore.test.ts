@@ -51,11 +51,11 @@ describe("backup under write load, restored with the README's steps", () => {
     const live = { db: path.join(dir, "live", "data", "support_bot.db"), uploads: path.join(dir, "live", "uploads") };
     // A database of some size, so the copy takes several steps and the
     // service's writes land between them.
-    const seed = await openDatabase({ file: live.db, migrationsDir: MIGRATIONS });
-    const seedMessages = new MessageStore(seed.sqlite);
-    seed.sqlite.transaction(() => {
-      for (let i = 0; i < 40_000; i++) seedMessages.insert({ userId: `archive-${i % 100}`, userName: null, text: `archived ${i} ${"·".repeat(300)}`, direction: "user", photoUrls: [] });
-    })();
+    const seed = await openDatabase({ url: `file:${live.db}`, migrationsDir: MIGRATIONS });
+    await seed.sql.transaction(async (tx) => {
+      const seedMessages = new MessageStore(tx);
+      for (let i = 0; i < 40_000; i++) await seedMessages.insert({ userId: `archive-${i % 100}`, userName: null, text: `archived ${i} ${"·".repeat(300)}`, direction: "user", photoUrls: [] });
+    });
     await seed.close();
 
     // The load comes through a "proxy" that names many app users' addresses,
@@ -155,7 +155,7 @@ describe("npm run backup refuses", () => {
 
   test("a folder that is not empty, and writes nothing into it", async () => {
     const file = path.join(dir, "refuse", "app.db");
-    const db = await openDatabase({ file, migrationsDir: MIGRATIONS });
+    const db = await openDatabase({ url: `file:${file}`, migrationsDir: MIGRATIONS });
     await db.close();
     const target = path.join(dir, "refuse", "old-backup");
     mkdirSync(target);

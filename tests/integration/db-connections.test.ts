@@ -10,6 +10,7 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { openDatabase, type Db } from "../../server/db/database.js";
 import { MessageStore } from "../../server/support/message-store.js";
 import { MIGRATIONS_DIR } from "./diary-setup.js";
+import { sqliteOf } from "../fixtures/test-app.js";
 
 let dir: string;
 let db: Db;
@@ -17,8 +18,8 @@ let messages: MessageStore;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "db-connections-"));
-  db = await openDatabase({ file: path.join(dir, "app.db"), migrationsDir: MIGRATIONS_DIR });
-  messages = new MessageStore(db.sqlite);
+  db = await openDatabase({ url: `file:${path.join(dir, "app.db")}`, migrationsDir: MIGRATIONS_DIR });
+  messages = new MessageStore(db.sql);
 });
 afterEach(async () => {
   await db.close();
@@ -31,11 +32,11 @@ test("a Prisma transaction that fails and rolls back keeps the support message s
   await expect(
     db.prisma.$transaction(async (tx) => {
       await tx.diaryUser.findMany({ take: 1 });
-      messages.insert(userMessage("rollback-user", "пришло во время транзакции"));
+      await messages.insert(userMessage("rollback-user", "пришло во время транзакции"));
       throw new Error("the diary work failed");
     }),
   ).rejects.toThrow("the diary work failed");
-  expect(messages.history("rollback-user", 10).map((m) => m.text)).toEqual(["пришло во время транзакции"]);
+  expect((await messages.history("rollback-user", 10)).map((m) => m.text)).toEqual(["пришло во время транзакции"]);
 });
 
 test("Prisma writes (single, batched, updateMany) and hot-path writes interleave, and every one of them lands", async () => {
@@ -60,7 +61,7 @@ test("Prisma writes (single, batched, updateMany) and hot-path writes interleave
     for (let i = 0; i < rounds * 2; i++) {
       await new Promise((resolve) => setImmediate(resolve));
       const started = performance.now();
-      messages.insert(userMessage("interleave-user", `hot-${i}`));
+      await messages.insert(userMessage("interleave-user", `hot-${i}`));
       slowest = Math.max(slowest, performance.now() - started);
     }
   })();
@@ -68,7 +69,7 @@ test("Prisma writes (single, batched, updateMany) and hot-path writes interleave
 
   expect(await db.prisma.note.count({ where: { userId: 77n } })).toBe(rounds + rounds / 3);
   expect(await db.prisma.note.count({ where: { userId: 77n, text: { startsWith: "updated-" } } })).toBe(rounds / 3);
-  expect(messages.history("interleave-user", 1000).map((m) => m.text)).toEqual(Array.from({ length: rounds * 2 }, (_, i) => `hot-${i}`));
+  expect((await messages.history("interleave-user", 1000)).map((m) => m.text)).toEqual(Array.from({ length: rounds * 2 }, (_, i) => `hot-${i}`));
   // a store write that found Prisma's write lock would busy-wait for the
   // 5 s busy timeout; none may come near it
   expect(slowest).toBeLessThan(1000);
@@ -80,7 +81,7 @@ test("both connections enforce foreign keys, use WAL and wait for a busy databas
     return String(Object.values(rows[0] ?? {})[0]);
   };
   for (const [name, expected] of [["foreign_keys", "1"], ["journal_mode", "wal"], ["busy_timeout", "5000"], ["synchronous", "1"]] as const) {
-    expect(String(db.sqlite.pragma(name, { simple: true })), `stores' ${name}`).toBe(expected);
+    expect(String(sqliteOf(db).pragma(name, { simple: true })), `stores' ${name}`).toBe(expected);
     expect(await prismaPragma(name), `Prisma's ${name}`).toBe(expected);
   }
 });

@@ -23,7 +23,7 @@ export interface DiaryTestDb {
 
 export async function openTestDb(): Promise<DiaryTestDb> {
   const dir = mkdtempSync(path.join(tmpdir(), "diary-test-"));
-  const db = await openDatabase({ file: path.join(dir, "diary.db"), migrationsDir: MIGRATIONS_DIR });
+  const db = await openDatabase({ url: `file:${path.join(dir, "diary.db")}`, migrationsDir: MIGRATIONS_DIR });
   return {
     db,
     logger: createLogger({ level: "silent", secrets: [BOT_TOKEN] }),

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
 import pino from "pino";
 import { afterAll, describe, expect, test, vi } from "vitest";
 import { Lease } from "../../server/cluster/lease.js";
-import { LeaseFenceError, PostgresLeaseStore, SqliteLeaseStore, type LeaseStore } from "../../server/cluster/lease-store.js";
+import { SqlLeaseStore, type LeaseStore } from "../../server/cluster/lease-store.js";
+import { PostgresSql, SqliteSql } from "../../server/db/sql.js";
 import { applyMigrations } from "../../server/db/migrate.js";
 import { applyPostgresMigrations } from "../../server/db/migrate-postgres.js";
 import { createTestDatabase, engineUrl } from "../engines/engines.js";
@@ -42,7 +42,7 @@ function sqliteEngine(): Engine {
       }
       const db = new BetterSqlite3(file, { timeout: 5000 });
       cleanups.push(() => void db.close());
-      return new SqliteLeaseStore(db);
+      return new SqlLeaseStore(new SqliteSql(db));
     },
   };
 }
@@ -59,9 +59,9 @@ function postgresEngine(serverUrl: string): Engine & { url(): Promise<string> } 
         await applyPostgresMigrations(db.url, path.join(PROJECT_ROOT, "prisma", "postgres", "migrations"));
         return db.url;
       })();
-      const pool = new pg.Pool({ connectionString: await url, max: 2 });
-      cleanups.push(() => pool.end());
-      return new PostgresLeaseStore(pool);
+      const sql = new PostgresSql({ connectionString: await url, max: 2 });
+      cleanups.push(() => sql.close());
+      return new SqlLeaseStore(sql);
     },
   };
 }
@@ -182,24 +182,28 @@ describe.skipIf(!postgres)("the fence on PostgreSQL", () => {
     const url = await postgres!.url();
     const name = freshName();
     const old = await store.acquire(name, "old", 300);
-    const writer = new pg.Client({ connectionString: url });
-    await writer.connect();
-    cleanups.push(() => writer.end());
-    await writer.query("CREATE TABLE IF NOT EXISTS fenced_writes (epoch int)");
+    const writer = new PostgresSql({ connectionString: url, max: 1 });
+    cleanups.push(() => writer.close());
+    await writer.run("CREATE TABLE IF NOT EXISTS fenced_writes (epoch int)");
 
-    await writer.query("BEGIN");
-    await PostgresLeaseStore.fence(writer, name, old?.epoch ?? -1);
-    await sleep(400); // the lease runs out while this transaction is open
+    let letItCommit!: () => void;
+    const held = new Promise<void>((resolve) => (letItCommit = resolve));
+    let fencePassed = false;
+    const fenced = writer.transaction(async (tx) => {
+      fencePassed = await store.holds(name, old?.epoch ?? -1, tx);
+      await held; // the lease runs out while this transaction is open
+      await tx.run("INSERT INTO fenced_writes VALUES (?)", [old?.epoch ?? -1]);
+    });
+    await vi.waitFor(() => expect(fencePassed).toBe(true));
+    await sleep(400);
     let tookOver = false;
     const takeover = store.acquire(name, "new", 5_000).then((grant) => ((tookOver = true), grant));
     await sleep(200);
     expect(tookOver).toBe(false); // waits for the fenced transaction
-    await writer.query("INSERT INTO fenced_writes VALUES ($1)", [old?.epoch]);
-    await writer.query("COMMIT");
+    letItCommit();
+    await fenced;
     expect((await takeover)?.epoch).toBe((old?.epoch ?? 0) + 1);
 
-    await writer.query("BEGIN");
-    await expect(PostgresLeaseStore.fence(writer, name, old?.epoch ?? -1)).rejects.toBeInstanceOf(LeaseFenceError);
-    await writer.query("ROLLBACK");
+    expect(await writer.transaction((tx) => store.holds(name, old?.epoch ?? -1, tx))).toBe(false);
   });
 });

@@ -81,7 +81,7 @@ describe("GET /metrics", () => {
     await send("after a network error");
     // Telegram cannot fetch the photo and refuses it; the text goes out with the link.
     await send("refused photo", "https://cdn.example.invalid/photo.jpg");
-    await expect.poll(() => t.app.outbox.stats("telegram").depth, { timeout: 20_000, interval: 200 }).toBe(0);
+    await expect.poll(async () => (await t.app.outbox.stats("telegram")).depth, { timeout: 20_000, interval: 200 }).toBe(0);
 
     const after = await scrape(t.url);
     for (const outcome of ["ok", "429", "5xx", "network", "refused"]) {
@@ -94,7 +94,13 @@ describe("GET /metrics", () => {
   }, 30_000);
 
   test("outbox depth and the oldest job's age per lane, read at scrape time", async () => {
-    const id = t.app.outbox.enqueue({ lane: "push", kind: "metrics-probe", userId: "metrics-probe", messageId: null, payload: {} }, new Date(Date.now() - 120_000));
+    // Enqueued two minutes old but due in an hour, so the push lane (woken by the enqueue) leaves it alone.
+    const id = await t.app.db.sql.transaction(async (tx) => {
+      const outbox = t.app.outbox.in(tx);
+      const jobId = await outbox.enqueue({ lane: "push", kind: "metrics-probe", userId: "metrics-probe", messageId: null, payload: {} }, new Date(Date.now() - 120_000));
+      await outbox.reschedule(jobId, new Date(Date.now() + 3_600_000), null, false);
+      return jobId;
+    });
     try {
       // The push loop would pick it up; it is removed before that matters, the gauges read the table as it is now.
       const samples = await scrape(t.url);
@@ -102,7 +108,7 @@ describe("GET /metrics", () => {
       expect(sampleValue(samples, "outbox_oldest_job_age_seconds", { lane: "push" })).toBeGreaterThanOrEqual(119);
       expect(sampleValue(samples, "outbox_jobs", { lane: "telegram" })).toBeDefined();
     } finally {
-      t.app.outbox.remove(id);
+      await t.app.outbox.remove(id);
     }
     const empty = await scrape(t.url);
     expect(sampleValue(empty, "outbox_oldest_job_age_seconds", { lane: "push" })).toBe(0);

@@ -12,7 +12,7 @@ import { runOutbox } from "../../server/cli/outbox.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { PROJECT_ROOT, startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { PROJECT_ROOT, startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1002220001111;
 
@@ -46,7 +46,7 @@ async function outbox(...argv: string[]): Promise<{ code: number; out: string; e
 }
 
 const posted = (tag: string) => tg.sent(GROUP).filter((m) => m.text?.includes(tag)).map((m) => m.text?.slice(-tag.length - 2));
-const jobOf = (messageId: number) => (t.app.db.sqlite.prepare("SELECT id FROM outbox WHERE message_id = ?").get(messageId) as { id: number } | undefined)?.id;
+const jobOf = (messageId: number) => (sqliteOf(t.app.db).prepare("SELECT id FROM outbox WHERE message_id = ?").get(messageId) as { id: number } | undefined)?.id;
 const health = async () => (await requestJson<{ queue: { depth: number; last_error: string | null; set_aside: { count: number; latest_reason: string | null } } }>(`${t.url}/health`)).body.queue;
 
 describe("npm run outbox while the service runs", () => {
@@ -93,7 +93,7 @@ describe("npm run outbox while the service runs", () => {
     expect(listed).toContain("set aside");
     expect(listed).toContain("skipped by operator");
     expect((await health()).set_aside.latest_reason).toBe("skipped by operator");
-    const delivery = () => (t.app.db.sqlite.prepare("SELECT delivery FROM messages WHERE id = ?").get(stuck.body.id) as { delivery: string }).delivery;
+    const delivery = () => (sqliteOf(t.app.db).prepare("SELECT delivery FROM messages WHERE id = ?").get(stuck.body.id) as { delivery: string }).delivery;
     expect(delivery()).toBe("set_aside");
 
     stopFailing();

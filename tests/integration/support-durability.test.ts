@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { spawnApp } from "../fixtures/spawn-app.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { startTestApp } from "../fixtures/test-app.js";
+import { startTestApp, sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1009876543210;
 let tg: TelegramStandIn;
@@ -100,7 +100,7 @@ describe("idempotency", () => {
       );
       expect(answers.every((a) => a.status === 200)).toBe(true);
       expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
-      const stored = t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = 'idem'").get() as { n: number };
+      const stored = sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = 'idem'").get() as { n: number };
       expect(stored.n).toBe(1);
       await expect.poll(() => tg.sent(GROUP).length - before).toBe(1);
       // A later retry, after the first answer was recorded, gets it again.

@@ -5,7 +5,7 @@ import { makePng } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1001234567890;
 
@@ -35,7 +35,7 @@ afterEach(() => {
 });
 
 function mappedUser(telegramId: number): string | undefined {
-  const row = t.app.db.sqlite.prepare("SELECT user_id FROM message_mapping WHERE chat_id = ? AND telegram_message_id = ?").get(GROUP, telegramId) as
+  const row = sqliteOf(t.app.db).prepare("SELECT user_id FROM message_mapping WHERE chat_id = ? AND telegram_message_id = ?").get(GROUP, telegramId) as
     | { user_id: string }
     | undefined;
   return row?.user_id;
@@ -150,7 +150,7 @@ describe("when Telegram is in trouble", () => {
     expect(res.body).toMatchObject({ delivery: "queued", message_id: null });
     expect(Date.now() - started).toBeLessThan(1000);
     await expect.poll(() => tg.sent(GROUP).some((m) => m.text?.endsWith("после паузы")), { timeout: 5000 }).toBe(true);
-    const delivered = t.app.db.sqlite.prepare("SELECT delivery, telegram_message_id AS tid FROM messages WHERE id = ?").get(res.body.id) as { delivery: string; tid: number };
+    const delivered = sqliteOf(t.app.db).prepare("SELECT delivery, telegram_message_id AS tid FROM messages WHERE id = ?").get(res.body.id) as { delivery: string; tid: number };
     expect(delivered.delivery).toBe("sent");
     expect(mappedUser(delivered.tid)).toBe(user);
   });

@@ -145,7 +145,7 @@ describe("agents' edits", () => {
     expect(inHistory).toEqual(event);
 
     await pause(300);
-    await expect.poll(() => d.t.app.outbox.stats("push").depth).toBe(0);
+    await expect.poll(async () => (await d.t.app.outbox.stats("push")).depth).toBe(0);
     expect(d.fcm.requests.filter((r) => r.data?.message_id === String(item.id))).toHaveLength(1);
   });
 

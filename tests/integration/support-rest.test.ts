@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeGif, makePng, makePngOfSize } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import type { History, SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
 
 
 /** A GET on a connection of its own (no keep-alive pool), as 20 different phones would make it. */
@@ -304,7 +304,7 @@ describe("GET /message_history", () => {
       expect(answers.filter((a) => a.body.greeting_sent)).toHaveLength(1);
       const history = await requestJson<History>(`${t.url}/message_history/${user}`);
       expect(history.body.messages.filter((m) => m.message === "Здравствуйте, Олег!")).toHaveLength(1);
-      const greetingsInDb = t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND direction = 'support'").get(user) as { n: number };
+      const greetingsInDb = sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND direction = 'support'").get(user) as { n: number };
       expect(greetingsInDb.n).toBe(1);
     } finally {
       t.app.server.off("connection", count);
@@ -314,8 +314,8 @@ describe("GET /message_history", () => {
 
   test("limit over 200 returns the newest 200", async () => {
     const user = uniqueUser();
-    const insert = t.app.db.sqlite.prepare("INSERT INTO messages (user_id, message, direction, created_at) VALUES (?, ?, 'user', ?)");
-    t.app.db.sqlite.transaction(() => {
+    const insert = sqliteOf(t.app.db).prepare("INSERT INTO messages (user_id, message, direction, created_at) VALUES (?, ?, 'user', ?)");
+    sqliteOf(t.app.db).transaction(() => {
       for (let i = 0; i < 250; i++) insert.run(user, `n${i}`, new Date().toISOString());
     })();
     const res = await requestJson<History>(`${t.url}/message_history/${user}?limit=500`);

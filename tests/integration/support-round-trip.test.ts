@@ -11,7 +11,7 @@ import { postJson, requestJson } from "../fixtures/http.js";
 import { connectSocket } from "../fixtures/socket.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { ChatItem as Wire } from "../fixtures/wire.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1005550001111;
 const SECRET = "round-trip-secret_123";
@@ -145,16 +145,16 @@ describe("send → group → agent reply → history, socket, push", () => {
     await expect.poll(() => fcm.requests.some((r) => r.token === "flaky-token" && r.status === 200), { timeout: 20_000, interval: 200 }).toBe(true);
     expect(fcm.requests.filter((r) => r.token === "flaky-token" && r.status >= 500).length).toBeGreaterThanOrEqual(2);
     expect(await t.app.devices.tokensOf(user)).toEqual(["flaky-token"]);
-    await expect.poll(() => t.app.outbox.stats("push").depth).toBe(0);
+    await expect.poll(async () => (await t.app.outbox.stats("push")).depth).toBe(0);
   });
 
   test("replies to nothing the bot posted, and other chats, reach no user", async () => {
-    const before = (t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
+    const before = (sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
     const loose = tg.updates.groupText({ chatId: GROUP, text: "просто болтаем" });
     const otherChat = tg.updates.groupText({ chatId: -100999, text: "чужой чат", replyTo: 1 });
     expect((await webhook(loose)).status).toBe(200);
     expect((await webhook(otherChat)).status).toBe(200);
-    const after = (t.app.db.sqlite.prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
+    const after = (sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
     expect(after).toBe(before);
   });
 

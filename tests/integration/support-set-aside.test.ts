@@ -9,7 +9,7 @@ import { createLogger } from "../../server/logger.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1004440001111;
 
@@ -41,7 +41,7 @@ afterEach(() => tg.clearFaults());
 const health = async () => (await requestJson<Health>(`${t.url}/health`)).body;
 const posted = (tag: string) => tg.sent(GROUP).filter((m) => (m.text ?? m.caption ?? "").includes(tag));
 const send = (user: string, message: string, extra: Record<string, unknown> = {}) => postJson<SendAnswer>(`${t.url}/send_message`, { user_id: user, message, ...extra });
-const deliveryOf = (id: number) => (t.app.db.sqlite.prepare("SELECT delivery FROM messages WHERE id = ?").get(id) as { delivery: string }).delivery;
+const deliveryOf = (id: number) => (sqliteOf(t.app.db).prepare("SELECT delivery FROM messages WHERE id = ?").get(id) as { delivery: string }).delivery;
 
 describe("a message Telegram will not take", () => {
   test("a text refused every way is set aside; the messages behind it arrive, in order, and it stays in the history", async () => {
@@ -69,7 +69,7 @@ describe("a message Telegram will not take", () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^outbox_set_aside_jobs\\{lane="telegram"\\} ${before + 1}$`, "m"));
     // One error line an operator can act on: why, and the command that sends it again.
-    const jobId = (t.app.db.sqlite.prepare("SELECT id FROM outbox WHERE message_id = ?").get(refused.body.id) as { id: number }).id;
+    const jobId = (sqliteOf(t.app.db).prepare("SELECT id FROM outbox WHERE message_id = ?").get(refused.body.id) as { id: number }).id;
     const errors = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: number }).filter((e) => e.level === 50 && e.jobId === jobId);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.msg).toContain("message is too long");

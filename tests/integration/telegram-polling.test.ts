@@ -41,8 +41,8 @@ describe("long polling", () => {
     bot.use(
       createSupportReplies({
         isSupportGroup: supportGroupTest(String(GROUP)),
-        userForPost: (_chat, id) => (id === posted.message_id ? "user-p" : null),
-        addSupportReply: (input) => {
+        userForPost: async (_chat, id) => (id === posted.message_id ? "user-p" : null),
+        addSupportReply: async (input) => {
           if (failures-- > 0) throw new Error("boom");
           replies.push(input);
           return input;

@@ -49,7 +49,7 @@ async function serve(): Promise<void> {
   bot.use(
     createSupportReplies({
       isSupportGroup: supportGroupTest(String(GROUP)),
-      userForPost: (chatId, id) => (chatId === GROUP ? (h.mapping.get(id) ?? null) : null),
+      userForPost: async (chatId, id) => (chatId === GROUP ? (h.mapping.get(id) ?? null) : null),
       addSupportReply: async (input) => {
         if (h.replyDelayMs > 0) await new Promise((r) => setTimeout(r, h.replyDelayMs));
         if (h.failNextReply > 0) {
@@ -85,7 +85,7 @@ async function stopServer(): Promise<void> {
 beforeEach(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "tg-webhook-"));
   const tg = await startTelegramStandIn();
-  const db = await openDatabase({ file: path.join(dir, "test.db"), migrationsDir });
+  const db = await openDatabase({ url: `file:${path.join(dir, "test.db")}`, migrationsDir });
   h = { tg, db, dir, server: createServer(), url: "", replies: [], mapping: new Map(), failNextReply: 0, replyDelayMs: 0, ackBudgetMs: 5000 };
   await serve();
 });

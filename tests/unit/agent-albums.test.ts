@@ -16,10 +16,10 @@ let albums: AgentAlbums;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "albums-"));
-  db = await openDatabase({ file: path.join(dir, "t.db"), migrationsDir: path.join(PROJECT_ROOT, "prisma", "migrations") });
+  db = await openDatabase({ url: `file:${path.join(dir, "t.db")}`, migrationsDir: path.join(PROJECT_ROOT, "prisma", "migrations") });
   delivered = [];
-  albums = new AgentAlbums({ db: db.sqlite, logger: quietLogger(), quietMs: 100, deliver: async (album) => void delivered.push(album) });
-  albums.start();
+  albums = new AgentAlbums({ sql: db.sql, logger: quietLogger(), quietMs: 100, deliver: async (album) => void delivered.push(album) });
+  await albums.start();
 });
 afterEach(async () => {
   await albums.stop();
@@ -33,11 +33,11 @@ const item = (id: number, extra: Partial<AlbumItem> = {}): AlbumItem => ({
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("an item still downloading holds its album; then it goes out once, in message order, with the caption", async () => {
-  expect(albums.add(item(11, { caption: "подпись" }))).toBe("kept");
+  expect(await albums.add(item(11, { caption: "подпись" }))).toBe("kept");
   const downloading = albums.arrive(-100123, "g1");
   await pause(300);
   expect(delivered).toEqual([]);
-  expect(albums.add(item(10))).toBe("kept");
+  expect(await albums.add(item(10))).toBe("kept");
   downloading();
   await pause(300);
   expect(delivered).toHaveLength(1);
@@ -45,11 +45,11 @@ test("an item still downloading holds its album; then it goes out once, in messa
 });
 
 test("a repeated item is kept once; a late one (album delivered) is not a second message", async () => {
-  albums.add(item(20));
-  expect(albums.add(item(20))).toBe("duplicate");
+  await albums.add(item(20));
+  expect(await albums.add(item(20))).toBe("duplicate");
   await pause(300);
   expect(delivered).toHaveLength(1);
-  expect(albums.add(item(21))).toBe("late");
+  expect(await albums.add(item(21))).toBe("late");
   await pause(300);
   expect(delivered).toHaveLength(1);
 });

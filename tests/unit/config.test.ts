@@ -64,7 +64,11 @@ describe("bad values", () => {
     [{ TELEGRAM_MODE: "push" }, "TELEGRAM_MODE"],
     [{ TELEGRAM_API_ROOT: "api.telegram.org" }, "TELEGRAM_API_ROOT"],
     [{ PUBLIC_WEBAPP_URL: "diary.example.com" }, "PUBLIC_WEBAPP_URL"],
-    [{ DATABASE_URL: "postgres://x" }, "DATABASE_URL"],
+    [{ DATABASE_URL: "mysql://db/support" }, "DATABASE_URL"],
+    [{ DATABASE_URL: "./data/support_bot.db" }, "DATABASE_URL"],
+    [{ REDIS_URL: "localhost:6379", DATABASE_URL: "postgres://db/support" }, "REDIS_URL"],
+    // Redis is for instances that share one database: a SQLite file each cannot be that.
+    [{ REDIS_URL: "redis://localhost:6379" }, "REDIS_URL"],
     [{ INITDATA_MAX_AGE_SECONDS: "-5" }, "INITDATA_MAX_AGE_SECONDS"],
     [{ TELEGRAM_WEBHOOK_SECRET: "has spaces in it" }, "TELEGRAM_WEBHOOK_SECRET"],
     [{ TRUST_PROXY: "yes" }, "TRUST_PROXY"],
@@ -87,6 +91,12 @@ describe("bad values", () => {
     const message = (caught as ConfigError).message;
     expect(message.startsWith(`${variable}: `)).toBe(true);
     expect(message).not.toContain("\n");
+  });
+
+  test("DATABASE_URL may name PostgreSQL (SPEC §8); REDIS_URL goes with it", () => {
+    const config = parseConfig({ DATABASE_URL: "postgresql://support:s3cret@db:5432/support", REDIS_URL: "redis://cache:6379/0" }, cwd);
+    expect(config).toMatchObject({ databaseEngine: "postgres", databasePath: null, databaseUrl: "postgresql://support:s3cret@db:5432/support", redisUrl: "redis://cache:6379/0" });
+    expect(parseConfig({}, cwd)).toMatchObject({ databaseEngine: "sqlite", redisUrl: null });
   });
 
   test("a group chat id may be a supergroup id or a public @username", () => {

@@ -35,7 +35,7 @@ beforeEach(async () => {
   api = new Api(tg.token, { apiRoot: tg.apiRoot });
   pacer = new GroupPacer({ perGroup: LIMIT, perGroupWindowMs: WINDOW_MS, overall: 30, overallWindowMs: 1_000 });
   userPostsWaiting = 0;
-  budget = new GroupBudget({ pacer, userPostWaiting: () => userPostsWaiting > 0, headroom: 2, pollMs: 20 });
+  budget = new GroupBudget({ pacer, userPostWaiting: async () => userPostsWaiting > 0, headroom: 2, pollMs: 20 });
 });
 afterEach(async () => {
   await tg.close();

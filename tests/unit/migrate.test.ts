@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { afterEach, expect, test } from "vitest";
 import { openDatabase } from "../../server/db/database.js";
 import { applyMigrations, MigrationError } from "../../server/db/migrate.js";
-import { PROJECT_ROOT } from "../fixtures/test-app.js";
+import { PROJECT_ROOT, sqliteOf } from "../fixtures/test-app.js";
 
 const committed = path.join(PROJECT_ROOT, "prisma", "migrations");
 const dirs: string[] = [];
@@ -75,7 +75,7 @@ test("a migration that rebuilds diary_users keeps every user's notes and session
   const migrations = path.join(scratch(), "migrations");
   cpSync(committed, migrations, { recursive: true });
   const file = path.join(scratch(), "rebuild.db");
-  const before = await openDatabase({ file, migrationsDir: migrations });
+  const before = await openDatabase({ url: `file:${file}`, migrationsDir: migrations });
   await before.prisma.diaryUser.create({
     data: {
       id: 42n,
@@ -87,15 +87,15 @@ test("a migration that rebuilds diary_users keeps every user's notes and session
   await before.close();
 
   addMigration(migrations, "29990101000000_diary_user_time_zone", REBUILD_DIARY_USERS);
-  const after = await openDatabase({ file, migrationsDir: migrations });
+  const after = await openDatabase({ url: `file:${file}`, migrationsDir: migrations });
   try {
     expect(after.appliedMigrations).toEqual(["29990101000000_diary_user_time_zone"]);
     expect((await after.prisma.note.findMany({ where: { userId: 42n }, orderBy: { id: "asc" } })).map((n) => n.text)).toEqual(["первая", "вторая"]);
     expect(await after.prisma.diarySession.count({ where: { userId: 42n } })).toBe(1);
-    const columns = (after.sqlite.pragma("table_info(diary_users)") as { name: string }[]).map((c) => c.name);
+    const columns = (sqliteOf(after).pragma("table_info(diary_users)") as { name: string }[]).map((c) => c.name);
     expect(columns).toContain("time_zone");
     // enforcement is back on after the migration, on both connections
-    expect(() => after.sqlite.prepare(`INSERT INTO notes (user_id, text, updated_at) VALUES (7, 'x', 0)`).run()).toThrow(/FOREIGN KEY/);
+    expect(() => sqliteOf(after).prepare(`INSERT INTO notes (user_id, text, updated_at) VALUES (7, 'x', 0)`).run()).toThrow(/FOREIGN KEY/);
     await after.prisma.diaryUser.delete({ where: { id: 42n } });
     expect(await after.prisma.note.count({ where: { userId: 42n } })).toBe(0);
   } finally {

@@ -20,8 +20,8 @@ function install(groupChatId: string): void {
   bot.use(
     createSupportReplies({
       isSupportGroup: supportGroupTest(groupChatId),
-      userForPost: (_chat, id) => (id === posted ? "user-c" : null),
-      addSupportReply: (input) => replies.push(input),
+      userForPost: async (_chat, id) => (id === posted ? "user-c" : null),
+      addSupportReply: async (input) => replies.push(input),
       savePhoto: (bytes, name) => {
         saved.push({ bytes, name });
         return Promise.resolve({ url: `/uploads/${saved.length}.jpg` });
