@@ -1,44 +1,54 @@
 // POST /api/telegram/webhook (SPEC §4): authenticates Telegram by the secret
-// it was given in setWebhook, dedupes by update_id across restarts, and hands
-// the update to grammY.
+// it was given in setWebhook, dedupes by update_id across restarts and
+// across instances (SPEC §8), and hands the update to grammY.
 //
-// When is an update "processed"? Its processed_updates row is written only
-// after bot.handleUpdate succeeded, so:
+// When is an update "processed"? Its processed_updates row is the claim
+// (update-claims.ts): taken before bot.handleUpdate, marked done after it
+// succeeded, so:
 //  - a failure (store down, Telegram unreachable while fetching a photo) is
-//    answered 500 with no row: Telegram redelivers and we try again;
-//  - a redelivery of a finished update finds the row: answered 200, skipped;
-//  - two copies arriving together share one in-process promise (registered
-//    synchronously, before any await), so the second waits for the first's
-//    outcome instead of running the update again.
-// What remains: a crash after the reply was stored but before the row was
-// written makes Telegram's redelivery store it a second time. The service
-// is one process and both writes are milliseconds apart; a status column on
-// processed_updates (claimed/done) would let the claim and the reply commit
-// together.
+//    answered 500 and the claim is given up: Telegram redelivers and we try
+//    again;
+//  - a redelivery of a finished update finds the row done: answered 200,
+//    skipped (rows written before claims existed count as done);
+//  - a copy landing on another instance while this one works finds the
+//    claim held: answered 503, and Telegram delivers it again later, when
+//    it is done (200) or was given up (processed then);
+//  - an instance that dies mid-update leaves a claim that expires (its
+//    holder renews it while working), and the next delivery takes it over;
+//  - two copies arriving at one instance together share one in-process
+//    promise (registered synchronously, before any await), so the second
+//    waits for the first's outcome instead of answering 503.
+// What remains: a crash after the reply was stored but before the claim was
+// marked done makes the delivery that takes the claim over store it a
+// second time. The two writes are milliseconds apart, and the reply is
+// stored by the support service, outside this module's transaction.
 //
 // Answering quickly: text replies finish in milliseconds, a photo needs a
 // getFile and a download. We wait for the outcome at most `ackBudgetMs`
 // (5 s, well inside the timeouts Telegram and grammY use); past that we
 // answer 503 and keep working. Telegram redelivers later; by then the work
-// is done (row → 200), still running (join it), or failed (run it again).
-// Nothing is acknowledged before it is safe, and no request is held open
-// long enough for Telegram to time out and back off the whole webhook.
+// is done (row → 200), still running (join it, or 503 from another
+// instance), or failed (run it again). Nothing is acknowledged before it is
+// safe, and no request is held open long enough for Telegram to time out
+// and back off the whole webhook.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { hostname } from "node:os";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { z } from "zod";
-import type { PrismaClient } from "../db/database.js";
 import { isAppError } from "../errors.js";
 import { readJson } from "../http/body.js";
 import { sendError, sendJson } from "../http/respond.js";
 import type { Logger } from "../logger.js";
+import { UpdateClaims, type ClaimTable } from "./update-claims.js";
 
 export interface WebhookHandlerOptions {
   bot: Bot;
   /** TELEGRAM_WEBHOOK_SECRET; without it every request is accepted */
   secret?: string;
-  prisma: PrismaClient;
+  /** either engine's Prisma client */
+  prisma: { processedUpdate: ClaimTable };
   logger: Logger;
   /** default 1 MB; Telegram's updates are a few KB */
   maxBodyBytes?: number;
@@ -46,13 +56,18 @@ export interface WebhookHandlerOptions {
   ackBudgetMs?: number;
   /** dedupe rows older than this are pruned (default 7 days; Telegram stops redelivering long before) */
   keepProcessedMs?: number;
+  /** names this instance's claims in processed_updates (default: host and pid, as INSTANCE_ID's default) */
+  instanceId?: string;
+  /** a claim whose holder stopped renewing it is taken over after this (default 30 s) */
+  claimTtlMs?: number;
 }
 
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 const updateShape = z.looseObject({ update_id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
 
-type Outcome = "done" | "failed";
+/** "held": another instance is processing it */
+type Outcome = "done" | "failed" | "held";
 
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 
@@ -62,6 +77,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   const ackBudgetMs = options.ackBudgetMs ?? 5000;
   const keepMs = options.keepProcessedMs ?? 7 * 24 * 3600 * 1000;
   const secretDigest = options.secret ? digest(options.secret) : null;
+  const claims = new UpdateClaims({
+    table: prisma.processedUpdate,
+    instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
+    ttlMs: options.claimTtlMs,
+    logger,
+  });
   const inFlight = new Map<number, Promise<Outcome>>();
   let init: Promise<void> | null = null;
   let lastPrune = 0;
@@ -88,26 +109,45 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     lastPrune = Date.now();
     prisma.processedUpdate
       .deleteMany({ where: { createdAt: { lt: new Date(Date.now() - keepMs) } } })
-      .catch((error: unknown) => logger.warn({ err: error }, "could not prune processed_updates"));
+      .then(undefined, (error: unknown) => logger.warn({ err: error }, "could not prune processed_updates"));
   }
 
   async function run(updateId: number, update: Update): Promise<Outcome> {
+    let claimed;
     try {
-      if (await prisma.processedUpdate.findUnique({ where: { updateId: BigInt(updateId) }, select: { updateId: true } })) {
-        logger.debug({ updateId }, "redelivered update already processed; skipped");
-        return "done";
-      }
-      await ensureInit();
-      await bot.handleUpdate(update);
-      await prisma.processedUpdate.create({ data: { updateId: BigInt(updateId) } }).catch((error: unknown) => {
-        if ((error as { code?: string }).code !== "P2002") throw error;
-      });
-      prune();
-      return "done";
+      claimed = await claims.claim(updateId);
     } catch (error) {
-      logger.error({ err: error, updateId }, "Telegram update failed; Telegram will redeliver it");
+      logger.error({ err: error, updateId }, "could not claim a Telegram update; Telegram will redeliver it");
       return "failed";
     }
+    if (claimed.kind === "done") {
+      logger.debug({ updateId }, "redelivered update already processed; skipped");
+      return "done";
+    }
+    if (claimed.kind === "held") {
+      logger.debug({ updateId, by: claimed.by }, "update being processed by another instance; Telegram will redeliver it");
+      return "held";
+    }
+    const { claim } = claimed;
+    try {
+      await ensureInit();
+      await bot.handleUpdate(update);
+    } catch (error) {
+      logger.error({ err: error, updateId }, "Telegram update failed; Telegram will redeliver it");
+      // Given up, the redelivery is processed; if even that fails, the claim expires.
+      await claim.release().catch((releaseError: unknown) => logger.warn({ err: releaseError, updateId }, "could not give up the claim on a failed update; it expires"));
+      return "failed";
+    }
+    try {
+      if (!(await claim.done())) logger.warn({ updateId }, "processed an update whose claim another instance had taken over; it may be processed twice");
+    } catch (error) {
+      // Processed, but not recorded: answering 500 makes Telegram redeliver, and the
+      // claim (left in place) answers 503 until it expires and the update runs again.
+      logger.error({ err: error, updateId }, "processed a Telegram update but could not mark it done");
+      return "failed";
+    }
+    prune();
+    return "done";
   }
 
   return async function handleWebhook(req, res) {
@@ -142,6 +182,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     clearTimeout(timer);
     if (outcome === "done") sendJson(res, 200, { ok: true });
     else if (outcome === "failed") sendError(res, 500, "the update could not be processed; Telegram will deliver it again");
+    else if (outcome === "held") sendError(res, 503, "another instance is processing this update; Telegram will deliver it again", { "Retry-After": "5" });
     else sendError(res, 503, "the update is still being processed; Telegram will deliver it again", { "Retry-After": "5" });
   };
 }

@@ -1,7 +1,7 @@
 // Group → user through the webhook route: the real grammY Bot against the
 // Telegram stand-in, a real SQLite database for dedupe, real uploads. Only
 // the lead's services (mapping lookup, storing the reply) are faked here.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -22,6 +22,7 @@ import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram
 
 const GROUP = -1009876543210;
 const SECRET = "hook-Secret_123";
+const INSTANCE = "hook-test";
 // An agent's phone photo: taken sideways (Orientation 6), with its location in Exif, XMP, IPTC and a comment.
 const JPEG = await photoWithLocation("jpeg", { width: 60, height: 40, orientation: 6, pixels: leftRedRightBlue(60, 40) });
 const migrationsDir = path.resolve(import.meta.dirname, "../../prisma/migrations");
@@ -64,7 +65,7 @@ async function serve(): Promise<void> {
       maxPhotoBytes: h.maxPhotoBytes,
     }),
   );
-  const handler = createWebhookHandler({ bot, secret: SECRET, prisma: h.db.prisma, logger, ackBudgetMs: h.ackBudgetMs });
+  const handler = createWebhookHandler({ bot, secret: SECRET, prisma: h.db.prisma, logger, ackBudgetMs: h.ackBudgetMs, instanceId: INSTANCE });
   const router = new Router()
     .on("POST", "/api/telegram/webhook", ({ req, res }) => handler(req, res))
     .on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
@@ -113,6 +114,10 @@ async function postedFor(userId: string): Promise<number> {
 }
 
 const processedRows = async () => (await h.db.prisma.processedUpdate.findMany()).map((r) => Number(r.updateId));
+const claimRow = (updateId: number) => h.db.prisma.processedUpdate.findUnique({ where: { updateId: BigInt(updateId) } });
+/** a claim on `updateId` as another instance leaves it, expiring `inMs` from now */
+const claimedElsewhere = (updateId: number, inMs: number) =>
+  h.db.prisma.processedUpdate.create({ data: { updateId: BigInt(updateId), state: "claimed", claimedBy: "other-instance/0badc0de", claimExpiresAt: new Date(Date.now() + inMs) } });
 
 describe("POST /api/telegram/webhook", () => {
   it("turns an agent's text reply into a support message (secret in the header)", async () => {
@@ -248,6 +253,66 @@ describe("POST /api/telegram/webhook", () => {
     }
     expect(status).toBe(200);
     expect(h.replies).toHaveLength(1);
+  });
+
+  it("answers 503 with a JSON body, processing nothing, while another instance holds a fresh claim", async () => {
+    const posted = await postedFor("user-9");
+    const update = h.tg.updates.groupText({ chatId: GROUP, text: "being handled elsewhere", replyTo: posted });
+    await claimedElsewhere(update.update_id, 60_000);
+    const res = await post(update);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(await res.json()).toEqual({ success: false, error: expect.stringMatching(/another instance/) });
+    expect(h.replies).toEqual([]);
+    expect(await claimRow(update.update_id)).toMatchObject({ state: "claimed", claimedBy: "other-instance/0badc0de" });
+  });
+
+  it("takes over a claim whose instance stopped renewing it, and processes the update once", async () => {
+    const posted = await postedFor("user-10");
+    const update = h.tg.updates.groupText({ chatId: GROUP, text: "orphaned", replyTo: posted });
+    await claimedElsewhere(update.update_id, -1000);
+    expect((await post(update)).status).toBe(200);
+    expect((await post(update)).status).toBe(200);
+    expect(h.replies.map((r) => r.text)).toEqual(["orphaned"]);
+    const row = await claimRow(update.update_id);
+    expect(row).toMatchObject({ state: "done", claimExpiresAt: null });
+    expect(row?.claimedBy).toMatch(new RegExp(`^${INSTANCE}/[0-9a-f]{8}$`));
+  });
+
+  it("gives up the claim when processing fails, so the redelivery is processed, once", async () => {
+    const posted = await postedFor("user-11");
+    const update = h.tg.updates.groupText({ chatId: GROUP, text: "second time lucky", replyTo: posted });
+    h.failNextReply = 1;
+    expect((await post(update)).status).toBe(500);
+    expect(await claimRow(update.update_id)).toBeNull();
+    const again = await Promise.all([post(update), post(update)]);
+    expect(again.map((r) => r.status)).toEqual([200, 200]);
+    expect((await post(update)).status).toBe(200);
+    expect(h.replies.map((r) => r.text)).toEqual(["second time lucky"]);
+    expect(await claimRow(update.update_id)).toMatchObject({ state: "done" });
+  });
+
+  it("counts rows written before claims existed as done: the migration keeps them, and their updates are not run again", async () => {
+    await stopServer();
+    await h.db.close();
+    // A database as the previous release left it: every migration before the claims one.
+    const older = path.join(h.dir, "older-migrations");
+    cpSync(migrationsDir, older, { recursive: true, filter: (src) => !src.includes("processed_update_claims") });
+    const file = path.join(h.dir, "upgraded.db");
+    const before = await openDatabase({ file, migrationsDir: older });
+    expect(before.sqlite.prepare("SELECT name FROM pragma_table_info('processed_updates')").pluck().all()).toEqual(["update_id", "created_at"]);
+    const posted = await postedFor("user-12");
+    const update = h.tg.updates.groupText({ chatId: GROUP, text: "answered by the old release", replyTo: posted });
+    before.sqlite.prepare("INSERT INTO processed_updates (update_id) VALUES (?)").run(update.update_id);
+    await before.close();
+
+    h.db = await openDatabase({ file, migrationsDir });
+    expect(h.db.appliedMigrations).toEqual([expect.stringMatching(/_processed_update_claims$/)]);
+    expect(await claimRow(update.update_id)).toMatchObject({ state: "done", claimedBy: null, claimExpiresAt: null });
+    await serve();
+    const res = await post(update);
+    expect([res.status, await res.json()]).toEqual([200, { ok: true }]);
+    expect(h.replies).toEqual([]);
   });
 
   it("GET /api/telegram/health answers ok", async () => {
