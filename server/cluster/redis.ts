@@ -32,7 +32,18 @@ export interface OpenRedisOptions {
   logger: Logger;
   /** CLIENT SETNAME, so `CLIENT LIST` shows which instance holds which connection (INSTANCE_ID) */
   connectionName?: string;
+  /** see SOCKET_TIMEOUT_MS; tests shorten it */
+  socketTimeoutMs?: number;
 }
+
+/**
+ * A connection with commands waiting and no byte back for this long is
+ * dropped and reopened: a Redis that stopped answering without closing the
+ * connection (a network cut without RST) would otherwise hold every
+ * command until TCP gives up, minutes later. Must stay above the Socket.IO
+ * adapter's XREAD BLOCK (5 s), whose connections copy these options.
+ */
+export const SOCKET_TIMEOUT_MS = 10_000;
 
 /** Backoff between reconnection attempts: 100 ms doubling up to this. */
 export const MAX_RECONNECT_DELAY_MS = 2_000;
@@ -54,7 +65,7 @@ export function redisTarget(url: string): string {
   }
 }
 
-export function openRedis({ url, logger, connectionName }: OpenRedisOptions): ServiceRedis {
+export function openRedis({ url, logger, connectionName, socketTimeoutMs = SOCKET_TIMEOUT_MS }: OpenRedisOptions): ServiceRedis {
   const target = redisTarget(url);
   const client = new Redis(url, {
     connectionName,
@@ -66,6 +77,7 @@ export function openRedis({ url, logger, connectionName }: OpenRedisOptions): Se
     // The first connection attempt must not hang for ioredis's 10 s default
     // when the host does not answer.
     connectTimeout: 5_000,
+    socketTimeout: socketTimeoutMs,
   });
 
   let closing = false;

@@ -30,10 +30,13 @@ interface Instance {
 }
 
 /** One instance's realtime part: an HTTP server, its own Redis connection, a hub on the adapter. */
-async function startInstance(url: string, streamName: string): Promise<Instance> {
+async function startInstance(url: string, streamName: string, timing: { socketTimeoutMs?: number; blockTimeInMs?: number } = {}): Promise<Instance> {
   const httpServer: HttpServer = createServer();
-  const redis = openRedis({ url, logger });
-  const hub = new RealtimeHub({ httpServer, logger, adapter: createAdapter(redis.client, { streamName, channelPrefix: streamName }) });
+  const redis = openRedis({ url, logger, socketTimeoutMs: timing.socketTimeoutMs });
+  // (createAdapter merges its options over the defaults with Object.assign:
+  // a key set to undefined would wipe a default, so leave unset ones out)
+  const blocking = timing.blockTimeInMs === undefined ? {} : { blockTimeInMs: timing.blockTimeInMs };
+  const hub = new RealtimeHub({ httpServer, logger, adapter: createAdapter(redis.client, { streamName, channelPrefix: streamName, ...blocking }) });
   httpServer.listen(0, "127.0.0.1");
   await once(httpServer, "listening");
   return {
@@ -87,11 +90,11 @@ describe.skipIf(!redisUrl)("two hubs sharing one Redis", () => {
     for (const instance of instances.splice(0)) await instance.close();
   });
 
-  async function pair(url: string): Promise<[Instance, Instance]> {
+  async function pair(url: string, timing: Parameters<typeof startInstance>[2] = {}): Promise<[Instance, Instance]> {
     const stream = streamName();
-    const a = await startInstance(url, stream);
+    const a = await startInstance(url, stream, timing);
     instances.push(a);
-    const b = await startInstance(url, stream);
+    const b = await startInstance(url, stream, timing);
     instances.push(b);
     await bothListening(a, b);
     return [a, b];
@@ -159,6 +162,17 @@ describe.skipIf(!redisUrl)("two hubs sharing one Redis", () => {
     });
     afterAll(async () => {
       await proxy.close();
+    });
+
+    test("idle longer than the socket timeout: the stream readers' blocking XREADs keep their connections", async () => {
+      // The default pairing scaled down: SOCKET_TIMEOUT_MS (10 s) above the adapter's 5 s block.
+      const [a, b] = await pair(proxy.url, { socketTimeoutMs: 600, blockTimeInMs: 300 });
+      const x = await joined(a, "user-idle", { transports: ["websocket"] });
+      const accepted = proxy.accepted;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      b.hub.emitToUser(message("user-idle", "after a quiet while"));
+      await waitFor("the message", () => x.got.length === 1);
+      expect(proxy.accepted).toBe(accepted);
     });
 
     test("what hub B emits during the outage arrives, in order, once Redis is back", async () => {

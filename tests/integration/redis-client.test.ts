@@ -119,6 +119,40 @@ describe.skipIf(!redisUrl)("on a real Redis", () => {
     }
   });
 
+  test("connected but no answer (a silent network cut): the connection is dropped and reopened after the socket timeout", async () => {
+    const { logger, lines } = capturingLogger();
+    const redis = openRedis({ url: proxy.url, logger, socketTimeoutMs: 300 });
+    try {
+      await redis.client.ping();
+      const accepted = proxy.accepted;
+      proxy.stall();
+      const stuck = redis.client.ping();
+      await waitFor("the client to give up on the connection", () => redis.client.status !== "ready", 2_000);
+      expect(lines.filter((line) => line.level >= 50)).toHaveLength(1);
+      proxy.resume();
+      // ioredis resends the unanswered PING on the new connection.
+      expect(await stuck).toBe("PONG");
+      expect(proxy.accepted).toBeGreaterThan(accepted);
+      expect(redis.client.status).toBe("ready");
+    } finally {
+      proxy.resume();
+      await redis.close();
+    }
+  });
+
+  test("an idle connection is not dropped by the socket timeout", async () => {
+    const { logger, lines } = capturingLogger();
+    const redis = openRedis({ url: proxy.url, logger, socketTimeoutMs: 200 });
+    try {
+      await redis.client.ping();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(redis.client.status).toBe("ready");
+      expect(lines).toEqual([]);
+    } finally {
+      await redis.close();
+    }
+  });
+
   test("never reachable: one line, not ready, and close() returns at once", async () => {
     const { logger, lines } = capturingLogger();
     const redis: ServiceRedis = openRedis({ url: `redis://127.0.0.1:${await closedPort()}`, logger });
