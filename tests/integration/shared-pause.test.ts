@@ -138,7 +138,7 @@ describe.skipIf(!redisUrl)("in Redis, across instances", () => {
     await pause.pauseUntil("group", until);
     expect(await pause.pausedUntil("group")).toBe(until);
     expect(await pause.pausedUntil("other")).toBeNull();
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(250);
     const pauseLines = warnings.filter((msg) => msg.startsWith("shared Telegram pause"));
     expect(pauseLines).toHaveLength(1);
     expect(pauseLines[0]).toContain("not connected");
