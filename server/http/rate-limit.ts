@@ -2,11 +2,14 @@
 // request's body is read; per user, checked as soon as the user is known
 // (and proven, with USER_HASH_SECRET) and before anything is stored; per
 // socket for Socket.IO joins. What the limits are, and how an operator sets
-// them, is server/config/rate-limits.ts. In-memory counters
-// (rate-limiter-flexible): the service is one process.
+// them, is server/config/rate-limits.ts. Counters by rate-limiter-flexible:
+// in memory for one process (solo), in Redis when several instances share
+// the limits (SPEC §8), with an in-memory share of each limit as the
+// fallback while Redis is unreachable.
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from "rate-limiter-flexible";
+import type { RedisClient } from "../cluster/redis.js";
 import type { IpLimitedAction, RateLimits, RateRule, SocketLimitedAction, UserLimitedAction } from "../config/rate-limits.js";
 import { AppError } from "../errors.js";
 
@@ -27,7 +30,26 @@ export interface RequestLimiterOptions {
    * send the header.
    */
   trustProxy: boolean;
+  /**
+   * Count per user and per address in Redis, across every instance (SPEC
+   * §8); per connection stays in memory. While Redis is
+   * unreachable (or slower than REDIS_TIMEOUT_MS) each instance counts in
+   * memory with 1/instances of each limit (rounded up, at least 1), so the
+   * cluster as a whole stays near its limits instead of opening them.
+   */
+  shared?: SharedLimits;
 }
+
+export interface SharedLimits {
+  redis: RedisClient;
+  /** how many instances share the limits (the fallback's divisor) */
+  instances: number;
+  /** the keys' prefix in Redis; default "rl" */
+  keyPrefix?: string;
+}
+
+/** A Redis answer slower than this counts as an outage: the request is counted in memory instead of waiting. */
+export const REDIS_TIMEOUT_MS = 500;
 
 export function withOverrides(limits: RateLimits, overrides: RateLimitOverrides = {}): RateLimits {
   return {
@@ -41,17 +63,41 @@ interface Consumer {
   consume(key: string): Promise<RateLimiterRes>;
 }
 
-function buildLimiter(prefix: string, rule: RateRule): Consumer {
-  const main = new RateLimiterMemory({ keyPrefix: prefix, points: rule.points, duration: rule.windowSeconds });
+/** One instance's share of a limit while the instances cannot count together. */
+export function instanceShare(points: number, instances: number): number {
+  return Math.max(1, Math.ceil(points / Math.max(1, Math.floor(instances))));
+}
+
+/** One fixed window: in memory, or in Redis with an in-memory share as insurance. */
+function windowLimiter(prefix: string, points: number, duration: number, shared: SharedLimits | undefined): RLWrapperTimeouts | RateLimiterMemory {
+  if (!shared) return new RateLimiterMemory({ keyPrefix: prefix, points, duration });
+  const insuranceLimiter = new RateLimiterMemory({ keyPrefix: prefix, points: instanceShare(points, shared.instances), duration });
+  const inRedis = new RateLimiterRedis({
+    storeClient: shared.redis,
+    // ioredis (the default client type): no useRedisPackage.
+    keyPrefix: `${shared.keyPrefix ?? "rl"}:${prefix}`,
+    points,
+    duration,
+    // Disconnected: straight to the insurance, instead of the request
+    // waiting in ioredis's offline queue for a reconnection.
+    rejectIfRedisNotReady: true,
+  });
+  // Connected but not answering (a stalled server or network): the
+  // timeout sends the request to the insurance too; no request hangs.
+  return new RLWrapperTimeouts({ limiter: inRedis, timeoutMs: REDIS_TIMEOUT_MS, insuranceLimiter });
+}
+
+function buildLimiter(prefix: string, rule: RateRule, shared: SharedLimits | undefined): Consumer {
+  const main = windowLimiter(prefix, rule.points, rule.windowSeconds, shared);
   if (!rule.burstPoints) return main;
-  const burst = new RateLimiterMemory({ keyPrefix: `${prefix}:burst`, points: rule.burstPoints, duration: rule.burstWindowSeconds ?? rule.windowSeconds * 10 });
+  const burst = windowLimiter(`${prefix}:burst`, rule.burstPoints, rule.burstWindowSeconds ?? rule.windowSeconds * 10, shared);
   return new BurstyRateLimiter(main, burst);
 }
 
-function buildAll<A extends string>(scope: string, rules: Record<A, RateRule | null>): Map<A, Consumer> {
+function buildAll<A extends string>(scope: string, rules: Record<A, RateRule | null>, shared: SharedLimits | undefined): Map<A, Consumer> {
   const built = new Map<A, Consumer>();
   for (const [action, rule] of Object.entries(rules) as [A, RateRule | null][]) {
-    if (rule) built.set(action, buildLimiter(`${scope}:${action}`, rule));
+    if (rule) built.set(action, buildLimiter(`${scope}:${action}`, rule, shared));
   }
   return built;
 }
@@ -63,12 +109,15 @@ export class RequestLimiter {
   private readonly perIp: Map<IpLimitedAction, Consumer>;
   private readonly perSocket: Map<SocketLimitedAction, Consumer>;
 
-  constructor({ limits, trustProxy }: RequestLimiterOptions) {
+  constructor({ limits, trustProxy, shared }: RequestLimiterOptions) {
     this.limits = limits;
     this.trustProxy = trustProxy;
-    this.perUser = buildAll("user", limits.perUser);
-    this.perIp = buildAll("ip", limits.perIp);
-    this.perSocket = buildAll("socket", limits.perSocket);
+    this.perUser = buildAll("user", limits.perUser, shared);
+    this.perIp = buildAll("ip", limits.perIp, shared);
+    // A connection lives on one instance, so its own memory counts it
+    // exactly; a Redis round trip (and a share while Redis is down) would
+    // only make it worse.
+    this.perSocket = buildAll("socket", limits.perSocket, undefined);
   }
 
   /** Throws TOO_MANY_REQUESTS when the request's client address is over its limit. */

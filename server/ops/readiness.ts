@@ -24,7 +24,7 @@ export function databaseCheck(sql: SqlRunner): ReadinessCheck {
   };
 }
 
-// Redis (SPEC §8) adds { name: "redis", check: () => redis.ping() } to the
+// Redis (SPEC §8) adds server/cluster/redis.ts's redisCheck(redis) to the
 // list the app builds; nothing here changes.
 export async function checkReadiness(checks: readonly ReadinessCheck[]): Promise<Readiness> {
   for (const { name, check } of checks) {

@@ -3,7 +3,7 @@
 // `message_deleted` and `read` events, and report what the user has read
 // (`mark_read`). Rooms are per user id.
 import type { Server as HttpServer } from "node:http";
-import { Server, type Socket } from "socket.io";
+import { Server, type ServerOptions, type Socket } from "socket.io";
 import { isAppError } from "../errors.js";
 import type { RequestLimiter } from "../http/rate-limit.js";
 import type { UserIdentity } from "../http/user-identity.js";
@@ -54,6 +54,13 @@ export interface RealtimeHubOptions {
   identity?: UserIdentity;
   /** join_chat's limits per client address and per connection */
   limiter?: RequestLimiter;
+  /**
+   * Where rooms live across instances: in cluster mode (SPEC §8) the Redis
+   * streams adapter, `createAdapter(redis)` from
+   * @socket.io/redis-streams-adapter, so an emit on one instance reaches the
+   * user's sockets on every instance. None: this process's memory (solo).
+   */
+  adapter?: ServerOptions["adapter"];
 }
 
 const toReadWire = (state: ReadState): ReadWire => ({ user_id: state.userId, up_to_id: state.upToId, unread: state.unread });
@@ -73,7 +80,7 @@ export class RealtimeHub implements RealtimePort {
   private readonly identity: UserIdentity | undefined;
   private readonly limiter: RequestLimiter | undefined;
 
-  constructor({ httpServer, logger, authorize, identity, limiter }: RealtimeHubOptions) {
+  constructor({ httpServer, logger, authorize, identity, limiter, adapter }: RealtimeHubOptions) {
     this.identity = identity;
     this.limiter = limiter;
     this.io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
@@ -84,6 +91,7 @@ export class RealtimeHub implements RealtimePort {
       // Other upgrades (Next's dev HMR socket) belong to other handlers.
       destroyUpgrade: false,
       maxHttpBufferSize: 64 * 1024,
+      ...(adapter ? { adapter } : {}),
     });
     if (authorize) {
       this.io.use((socket, next) => {
