@@ -19,6 +19,7 @@ import { createSupportReplies, type SupportReplyInput } from "../../server/teleg
 import { createWebhookHandler, handleTelegramHealth } from "../../server/telegram/webhook.js";
 import { carriesLocation, leftRedRightBlue, photoWithLocation } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
+import { sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1009876543210;
 const SECRET = "hook-Secret_123";
@@ -299,14 +300,14 @@ describe("POST /api/telegram/webhook", () => {
     const older = path.join(h.dir, "older-migrations");
     cpSync(migrationsDir, older, { recursive: true, filter: (src) => !src.includes("processed_update_claims") });
     const file = path.join(h.dir, "upgraded.db");
-    const before = await openDatabase({ file, migrationsDir: older });
-    expect(before.sqlite.prepare("SELECT name FROM pragma_table_info('processed_updates')").pluck().all()).toEqual(["update_id", "created_at"]);
+    const before = await openDatabase({ url: `file:${file}`, migrationsDir: older });
+    expect(sqliteOf(before).prepare("SELECT name FROM pragma_table_info('processed_updates')").pluck().all()).toEqual(["update_id", "created_at"]);
     const posted = await postedFor("user-12");
     const update = h.tg.updates.groupText({ chatId: GROUP, text: "answered by the old release", replyTo: posted });
-    before.sqlite.prepare("INSERT INTO processed_updates (update_id) VALUES (?)").run(update.update_id);
+    sqliteOf(before).prepare("INSERT INTO processed_updates (update_id) VALUES (?)").run(update.update_id);
     await before.close();
 
-    h.db = await openDatabase({ file, migrationsDir });
+    h.db = await openDatabase({ url: `file:${file}`, migrationsDir });
     expect(h.db.appliedMigrations).toEqual([expect.stringMatching(/_processed_update_claims$/)]);
     expect(await claimRow(update.update_id)).toMatchObject({ state: "done", claimedBy: null, claimExpiresAt: null });
     await serve();

@@ -13,7 +13,7 @@ import { applyPostgresMigrations } from "../../server/db/migrate-postgres.js";
 import { createLogger } from "../../server/logger.js";
 import { UpdateClaims, type ClaimResult, type ClaimTable } from "../../server/telegram/update-claims.js";
 import { createTestDatabase, engineUrl } from "../engines/engines.js";
-import { PROJECT_ROOT } from "../fixtures/test-app.js";
+import { PROJECT_ROOT, sqliteOf } from "../fixtures/test-app.js";
 
 const logger = createLogger({ level: "silent", secrets: [] });
 const postgresUrl = engineUrl("TEST_POSTGRES_URL");
@@ -28,13 +28,13 @@ interface Engine {
 
 async function sqliteEngine(): Promise<Engine> {
   const dir = mkdtempSync(path.join(tmpdir(), "claims-"));
-  const open = () => openDatabase({ file: path.join(dir, "claims.db"), migrationsDir: path.join(PROJECT_ROOT, "prisma", "migrations") });
+  const open = () => openDatabase({ url: `file:${path.join(dir, "claims.db")}`, migrationsDir: path.join(PROJECT_ROOT, "prisma", "migrations") });
   const a = await open();
   const b = await open();
   return {
     tables: [a.prisma.processedUpdate, b.prisma.processedUpdate],
     async insertOldRow(updateId) {
-      a.sqlite.prepare("INSERT INTO processed_updates (update_id, created_at) VALUES (?, ?)").run(updateId, Date.now());
+      sqliteOf(a).prepare("INSERT INTO processed_updates (update_id, created_at) VALUES (?, ?)").run(updateId, Date.now());
     },
     async close() {
       await a.close();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { plainJpeg } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { sqliteOf, startTestApp, type TestApp } from "../fixtures/test-app.js";
 import type { SendAnswer } from "../fixtures/wire.js";
 
 const GROUP = -1002223334445;
@@ -51,7 +51,7 @@ beforeAll(async () => {
   await until(() => tg.sent(GROUP).some((m) => m.text?.endsWith("a question for both instances")), "the message is posted into the group");
   post = tg.sent(GROUP).at(-1)?.message_id ?? 0;
   // Telegram has the post before the sender commits its mapping: wait for the commit.
-  const mapped = () => (a.app.db.sqlite.prepare("SELECT count(*) FROM message_mapping").pluck().get() as number) > 0;
+  const mapped = () => (sqliteOf(a.app.db).prepare("SELECT count(*) FROM message_mapping").pluck().get() as number) > 0;
   await until(mapped, "the post is mapped to the user");
 });
 
