@@ -5,12 +5,15 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { registerDiaryRestRoutes } from "./api/diary-rest.js";
 import { registerTrpcRoutes } from "./api/http.js";
 import { Lease } from "./cluster/lease.js";
 import { SqlLeaseStore } from "./cluster/lease-store.js";
+import { openRedis, redisCheck, type ServiceRedis } from "./cluster/redis.js";
+import { RedisSharedPause } from "./cluster/shared-pause.js";
 import type { Config } from "./config/env.js";
 import { exposureWarnings } from "./config/exposure-warnings.js";
 import { migrationsDirFor, openDatabase, type Db } from "./db/database.js";
@@ -174,9 +177,23 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const server = createServer(dispatcher.handle);
   server.on("clientError", answerClientError);
-  const limiter = new RequestLimiter({ limits: withOverrides(config.rateLimits, options.rateLimits), trustProxy: config.trustProxy });
+  // A cluster (SPEC §8): Socket.IO rooms, rate limits and Telegram's
+  // retry_after are shared through Redis; one connection serves all three.
+  const redis: ServiceRedis | null = config.redisUrl ? openRedis({ url: config.redisUrl, logger, connectionName: config.instanceId }) : null;
+  const limiter = new RequestLimiter({
+    limits: withOverrides(config.rateLimits, options.rateLimits),
+    trustProxy: config.trustProxy,
+    ...(redis ? { shared: { redis: redis.client, instances: config.clusterSize } } : {}),
+  });
   const identity = createUserIdentity(config.userHashSecret);
-  const hub = new RealtimeHub({ httpServer: server, logger, authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined, identity, limiter });
+  const hub = new RealtimeHub({
+    httpServer: server,
+    logger,
+    authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined,
+    identity,
+    limiter,
+    ...(redis ? { adapter: createAdapter(redis.client) } : {}),
+  });
 
   // One sender per database: a second process on the same file (a rolling
   // restart), or any other instance on PostgreSQL, waits until this one has
@@ -216,6 +233,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     pacer: new GroupPacer(pacerLimits),
     userPostWaiting: async () => (await outbox.head("telegram")) !== null,
     headroom: Math.max(1, Math.ceil(pacerLimits.perGroup / 4)),
+    ...(redis ? { sharedPause: new RedisSharedPause({ redis: redis.client, logger }) } : {}),
   });
   const groupDelivery = new GroupDelivery({
     sql: db.sql,
@@ -364,8 +382,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   telegram.registerRoutes(router);
   registerTrpcRoutes(router, { db, config, logger }, limiter);
   registerDiaryRestRoutes(router, { db, logger, health: false, limiter });
-  // Redis (SPEC §8), when configured, adds its check here.
-  const readinessChecks: ReadinessCheck[] = [databaseCheck(db.sql)];
+  const readinessChecks: ReadinessCheck[] = [databaseCheck(db.sql), ...(redis ? [redisCheck(redis)] : [])];
   registerOpsRoutes(router, {
     metrics,
     readinessChecks,
@@ -417,6 +434,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         });
         await Promise.race([Promise.all([dispatcher.idle(), workersStopped]), deadline]);
         await hub.close();
+        await redis?.close();
         server.closeAllConnections();
         await Promise.race([stopAccepting, deadline]);
         await push.close();

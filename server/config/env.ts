@@ -51,6 +51,7 @@ const variables = {
       .transform((v) => v ?? "file:./data/support_bot.db")
       .pipe(z.string().regex(/^(file:.+|postgres(ql)?:\/\/.+)/, "must be a SQLite URL such as file:./data/support_bot.db, or a PostgreSQL URL such as postgres://user:password@host:5432/support")),
   },
+  clusterSize: { names: ["CLUSTER_SIZE"], schema: optionalText.transform((v) => v ?? "2").pipe(z.string().regex(/^[1-9]\d{0,2}$/, "must be the number of instances (a whole number from 1)").transform(Number)) },
   redisUrl: { names: ["REDIS_URL"], schema: optionalText.pipe(z.string().regex(/^rediss?:\/\/.+/, "must be a Redis URL such as redis://localhost:6379").optional()) },
   uploadDir: { names: ["UPLOAD_DIR"], schema: optionalText.transform((v) => v ?? "./uploads") },
   fcmServiceAccountPath: { names: ["FCM_SERVICE_ACCOUNT_PATH"], schema: optionalText },

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Db } from "../db/database.js";
 import { badRequest, notFound } from "../errors.js";
 import type { NoteView } from "./types.js";
+import { textProblem } from "../support/validation.js";
 
 export const NOTE_TEXT_MAX = 4000;
 
@@ -17,9 +18,10 @@ export const noteTextSchema = z
   .trim()
   .min(1, "text must not be empty")
   .max(NOTE_TEXT_MAX, `text must be at most ${NOTE_TEXT_MAX} characters`)
-  // A lone UTF-16 surrogate is valid JSON but not text; SQLite via Prisma
-  // would fail on it with an internal error instead of a 400.
-  .refine((value) => value.isWellFormed(), "text is not valid Unicode text");
+  .superRefine((value, ctx) => {
+    const problem = textProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: `text ${problem}` });
+  });
 
 export const noteIdSchema = z.number({ error: "id must be a number" }).int("id must be a whole number").positive("id must be positive").max(2 ** 31 - 1, "id is out of range");
 

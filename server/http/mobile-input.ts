@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { badRequest } from "../errors.js";
 import { markReadInput } from "../support/read-input.js";
-import { describeZodError, parseUserId, userIdSchema } from "../support/validation.js";
+import { describeZodError, parseUserId, textProblem, userIdSchema } from "../support/validation.js";
 import type { RouteContext } from "./router.js";
 
 export const MESSAGE_MAX_CHARS = 16_384;
@@ -61,15 +61,12 @@ export const registerDeviceJson = z.object({
   user_hash: userHash,
 });
 
-/**
- * A JSON object through a zod schema, with the first problem as the error.
- * A lone UTF-16 surrogate ("\ud800" in JSON) is not text: Prisma's engine
- * fails on it with a 500, and Telegram would refuse it later.
- */
+/** A JSON object through a zod schema, with the first problem as the error; every string field must be storable text (textProblem). */
 export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("the request body must be a JSON object");
   for (const [field, fieldValue] of Object.entries(value)) {
-    if (typeof fieldValue === "string" && !fieldValue.isWellFormed()) throw badRequest(`${field} is not valid Unicode text`);
+    const problem = typeof fieldValue === "string" ? textProblem(fieldValue) : null;
+    if (problem) throw badRequest(`${field} ${problem}`);
   }
   const result = schema.safeParse(value);
   if (!result.success) throw badRequest(describeZodError(result.error, value));

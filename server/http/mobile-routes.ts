@@ -14,6 +14,7 @@ import { sendJson } from "./respond.js";
 import type { RouteContext, Router } from "./router.js";
 import { sendMessage } from "./send-message-route.js";
 import type { UserIdentity } from "./user-identity.js";
+import { textProblem } from "../support/validation.js";
 
 export interface MobileRouteDeps {
   support: SupportService;
@@ -46,6 +47,8 @@ async function messageHistory(ctx: RouteContext, deps: MobileRouteDeps): Promise
   await deps.limiter.admitUser("read", userId);
   const userName = ctx.url.searchParams.get("user_name");
   if (userName !== null && userName.length > 256) throw badRequest("user_name must be at most 256 characters");
+  const nameProblem = userName === null ? null : textProblem(userName);
+  if (nameProblem) throw badRequest(`user_name ${nameProblem}`);
   const { messages, greetingSent } = await deps.support.history(userId, historyLimit(ctx.url.searchParams.get("limit")), userName?.trim() || null);
   sendJson(ctx.res, 200, { success: true, messages: messages.map(toWire), greeting_sent: greetingSent });
 }

@@ -9,6 +9,7 @@
 // Whether Telegram counts reactions against the group's limit is not
 // documented; they are counted here, which is the safe assumption.
 import { GrammyError } from "grammy";
+import type { SharedPause } from "../cluster/shared-pause.js";
 import type { GroupPacer } from "./pacer.js";
 
 export type BudgetPriority = "answer" | "reaction";
@@ -22,10 +23,21 @@ export interface GroupBudgetDeps {
   now?: () => number;
   /** how often a waiting answer looks again (default 250 ms) */
   pollMs?: number;
+  /**
+   * Where a 429's retry_after is kept for the next sender (Redis in a
+   * cluster, server/cluster/shared-pause.ts): an instance that takes the
+   * group over waits out what Telegram told its predecessor.
+   */
+  sharedPause?: SharedPause;
 }
 
-/** What the outbox lane asks: the pacer's own interface, for users' posts. */
-export type PostPacer = Pick<GroupPacer, "delayFor" | "record" | "pauseUntil" | "seed">;
+/** What the outbox lane asks: the pacer's own interface, for users' posts, and the shared pause. */
+export type PostPacer = Pick<GroupPacer, "delayFor" | "record" | "pauseUntil" | "seed"> & {
+  /** takes over the pause a previous sender was told (a no-op without a shared pause) */
+  recallPause?(): Promise<void>;
+};
+
+const PAUSE_KEY = "telegram-group";
 
 export class GroupBudget implements PostPacer {
   private readonly now: () => number;
@@ -46,6 +58,13 @@ export class GroupBudget implements PostPacer {
 
   pauseUntil(at: number): void {
     this.deps.pacer.pauseUntil(at);
+    // Never throws (shared-pause.ts): Redis down leaves the pause local.
+    void this.deps.sharedPause?.pauseUntil(PAUSE_KEY, at);
+  }
+
+  async recallPause(): Promise<void> {
+    const until = await this.deps.sharedPause?.pausedUntil(PAUSE_KEY);
+    if (until != null) this.deps.pacer.pauseUntil(until);
   }
 
   seed(stamps: readonly number[]): void {

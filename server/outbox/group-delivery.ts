@@ -171,6 +171,7 @@ export class GroupDelivery {
   async leadershipGained(): Promise<void> {
     const chatId = this.deps.sender?.chatId;
     if (chatId != null) await this.seedPacer(chatId);
+    await this.deps.pacer.recallPause?.();
     this.kick();
   }
 

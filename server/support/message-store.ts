@@ -84,13 +84,16 @@ export class MessageStore {
 
   /**
    * Inserts one message; call inside a transaction when more must go with it.
-   * Returns null when a message for the same Telegram message exists already.
+   * Returns null when the message exists already: one for the same Telegram
+   * message, or the user's with the same client_message_id. On PostgreSQL a
+   * concurrent insert of the same key waits for the other to commit and
+   * then returns null, so a caller can read the one stored.
    */
   async insertOnce(message: NewMessage): Promise<ChatMessage | null> {
     const createdAt = message.createdAt ?? new Date();
     const row = await this.q.get<{ id: number }>(
       `INSERT INTO messages (user_id, user_name, message, direction, photo_urls, created_at, delivery, client_message_id, telegram_chat_id, telegram_message_id, read_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_chat_id, telegram_message_id) DO NOTHING RETURNING id`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
       [
         message.userId,
         message.userName,
@@ -118,8 +121,8 @@ export class MessageStore {
     };
   }
 
-  /** Inserts a message that cannot collide (no Telegram identity). */
-  async insert(message: Omit<NewMessage, "telegram">): Promise<ChatMessage> {
+  /** Inserts a message that cannot collide (no Telegram identity, no client_message_id). */
+  async insert(message: Omit<NewMessage, "telegram" | "clientMessageId">): Promise<ChatMessage> {
     const created = await this.insertOnce(message);
     if (!created) throw new Error("a message without a Telegram identity cannot collide");
     return created;

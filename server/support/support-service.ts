@@ -106,7 +106,7 @@ export class SupportService {
       }
       const userStates = this.deps.userStates.in(tx);
       if (await userStates.isBanned(input.userId)) throw bannedError();
-      const message = await messages.insert({
+      const message = await messages.insertOnce({
         userId: input.userId,
         userName: input.userName,
         text: input.text,
@@ -114,6 +114,12 @@ export class SupportService {
         photoUrls: input.photos.map((p) => p.url),
         clientMessageId: input.clientMessageId,
       });
+      if (!message) {
+        // Another instance's request with the same key committed first (the unique index decided).
+        const existing = input.clientMessageId ? await messages.byClientMessageId(input.userId, input.clientMessageId) : null;
+        if (!existing) throw new Error("a user message without a client_message_id collided with a stored one");
+        return { existing, message: null, jobId: null } as const;
+      }
       const payload: GroupPostPayload = {
         post: { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos },
         step: 0,

@@ -25,6 +25,18 @@ export const userIdSchema = z.union([z.string(), z.number()], { error: "user_id 
   return text;
 });
 
+/**
+ * Why a string from a client cannot be stored as text, or null when it can:
+ * a lone UTF-16 surrogate ("\ud800" is valid JSON) is not text, and
+ * PostgreSQL's text refuses the NUL character; either would otherwise fail
+ * deep in a store as a 500 instead of a 400 naming the field.
+ */
+export function textProblem(value: string): string | null {
+  if (!value.isWellFormed()) return "is not valid Unicode text";
+  if (value.includes("\u0000")) return "must not contain the NUL character (\\u0000)";
+  return null;
+}
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export function parseUserId(value: unknown): ParseResult<string> {
