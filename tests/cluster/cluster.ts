@@ -7,7 +7,10 @@
 //
 // Storage today: one SQLite file (solo mode; the sender lease makes one
 // instance the sender). `databaseUrl` / `redisUrl` pass any other engine
-// through unchanged, for the PostgreSQL + Redis mode.
+// through unchanged, for the PostgreSQL + Redis mode: a test file then
+// passes `databaseUrl: (await createTestDatabase(engineUrl("TEST_POSTGRES_URL"))).url`
+// and `redisUrl: engineUrl("TEST_REDIS_URL")` (tests/engines/engines.ts),
+// and drops the database after close().
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -14,10 +14,12 @@ import type { ChatItem, SendAnswer } from "../fixtures/wire.js";
 import { startCluster, WEBHOOK_SECRET, type Cluster } from "./cluster.js";
 
 const GROUP = -1007700112233;
+const REGISTER_PER_IP = 4;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await startCluster({ group: GROUP });
+  // A small per-address limit on /register_device for the X-Forwarded-For test.
+  cluster = await startCluster({ group: GROUP, env: { RATE_LIMIT_REGISTER_PER_IP: `${REGISTER_PER_IP}/60` } });
   // Telegram's own limit into one group; the service's pacing must keep under it.
   cluster.tg.setGroupLimit({ limit: 20, windowMs: 60_000 });
 });
@@ -140,14 +142,32 @@ test("Socket.IO through nginx (polling then upgrade, polling only, WebSocket onl
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(polling.connected).toBe(true);
 
+    // The user's phone, for the push that the reply also makes (sent by the leader, via the FCM stand-in).
+    const registered = await postJson(`${cluster.lbUrl}/register_device`, { user_id: user, fcm_token: "cluster-phone", platform: "android" });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+
     const text = "agent reply on the socket's instance";
     const arriving = sockets.map((socket) => nextMatching<ChatItem>(socket, "new_message", (m) => m.message === text, 5_000));
     const update = cluster.tg.updates.groupText({ chatId: GROUP, text, replyTo: question?.message_id });
     expect((await webhookTo(cluster.instance(holder as string).url, update)).status).toBe(200);
     for (const event of await Promise.all(arriving)) expect(event).toMatchObject({ user_id: user, message: text, direction: "support" });
+    await expect.poll(() => cluster.fcm.delivered().filter((p) => p.token === "cluster-phone").length, { timeout: 10_000 }).toBe(1);
   } finally {
     for (const socket of sockets) socket.close();
   }
+});
+
+test("a client cannot pick its address through nginx: a forged X-Forwarded-For still counts against its own", async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 4 * REGISTER_PER_IP; i++) {
+    // nginx appends the address it sees; the service (TRUST_PROXY=true) takes that last hop, not the forged first.
+    const res = await postJson(`${cluster.lbUrl}/register_device`, { user_id: `xff-${i}`, fcm_token: `xff-token-${i}` }, { "X-Forwarded-For": `198.51.100.${i + 1}` });
+    statuses.push(res.status);
+  }
+  // Each instance counts its own share today (the Redis limiter will share one count).
+  expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2 * REGISTER_PER_IP);
+  expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2 * REGISTER_PER_IP);
+  expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
 });
 
 test("a photo uploaded through nginx is served by every instance (one shared UPLOAD_DIR)", async () => {
