@@ -30,6 +30,16 @@ describe("telegram stand-in through grammY", () => {
     expect((error as GrammyError).description).toBe("Unauthorized");
   });
 
+  it("records which process called when its API root came from envFor(group, caller)", async () => {
+    const env = tg.envFor(GROUP, "instance-a");
+    expect(env.TELEGRAM_API_ROOT).toBe(`${tg.apiRoot}/caller/instance-a`);
+    const a = new Bot(env.BOT_TOKEN, { botInfo: tg.botInfo, client: { apiRoot: env.TELEGRAM_API_ROOT } });
+    await a.api.sendMessage(GROUP, "from a");
+    await bot.api.sendMessage(GROUP, "from nobody in particular");
+    expect(tg.callsTo("sendMessage").map((c) => c.caller)).toEqual(["instance-a", undefined]);
+    expect(tg.sent(GROUP).map((m) => m.text)).toEqual(["from a", "from nobody in particular"]);
+  });
+
   it("sends text with per-chat increasing ids and Telegram's validation", async () => {
     const first = await bot.api.sendMessage(GROUP, "hello");
     const second = await bot.api.sendMessage(GROUP, "*bold* and _it_", { parse_mode: "MarkdownV2" });

@@ -1,0 +1,227 @@
+// Two instances on one database behind the shipped nginx config, Telegram
+// in webhook mode (SPEC §8). Today the database is one SQLite file (solo
+// mode): the sender lease makes exactly one instance the sender, and these
+// tests hold for it already; the cross-instance Socket.IO case needs the
+// Redis adapter (redis-pending.test.ts). The tests run in order on one
+// cluster; the last one kills the leader.
+import type { Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { SENDER_LEASE_TTL_MS } from "../../server/app.js";
+import { photoForm, postJson, requestJson } from "../fixtures/http.js";
+import { makePng } from "../fixtures/images.js";
+import { connectSocket, joinChat, nextMatching } from "../fixtures/socket.js";
+import type { ChatItem, SendAnswer } from "../fixtures/wire.js";
+import { startCluster, WEBHOOK_SECRET, type Cluster } from "./cluster.js";
+import { findNginx } from "./nginx.js";
+
+const GROUP = -1007700112233;
+const REGISTER_PER_IP = 4;
+
+describe.skipIf(!findNginx())("two instances behind nginx, webhook mode", () => {
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    // A small per-address limit on /register_device for the X-Forwarded-For test.
+    cluster = await startCluster({ group: GROUP, env: { RATE_LIMIT_REGISTER_PER_IP: `${REGISTER_PER_IP}/60` } });
+    // Telegram's own limit into one group; the service's pacing must keep under it.
+    cluster.tg.setGroupLimit({ limit: 20, windowMs: 60_000 });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  /** The texts posted into the group that contain `prefix`, from the prefix on. */
+  const posted = (prefix: string) => cluster.tg.sent(GROUP).flatMap((m) => (m.text?.includes(prefix) ? [m.text.slice(m.text.indexOf(prefix))] : []));
+  const sendCallers = () => new Set(cluster.tg.callsTo("sendMessage").map((c) => c.caller));
+  const leaderName = async () => (await cluster.healths()).filter((h) => h.leader).map((h) => h.instance);
+
+  async function sendViaLb(userId: string, text: string): Promise<SendAnswer> {
+    const res = await postJson<SendAnswer>(`${cluster.lbUrl}/send_message`, { user_id: userId, message: text });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body;
+  }
+
+  const sendsOn = (name: string) => cluster.metric(name, "http_requests_total", { route: "/send_message", status: "200" });
+
+  function webhookTo(url: string, update: unknown): Promise<Response> {
+    return fetch(`${url}/api/telegram/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET },
+      body: JSON.stringify(update),
+    });
+  }
+
+  async function supportItems(userId: string, text: string): Promise<ChatItem[]> {
+    const res = await requestJson<{ messages: ChatItem[] }>(`${cluster.lbUrl}/message_history/${userId}?limit=200`);
+    expect(res.status).toBe(200);
+    return res.body.messages.filter((m) => m.direction === "support" && m.message === text);
+  }
+
+  test("exactly one instance is the leader, and each names itself", async () => {
+    const healths = await cluster.healths();
+    expect(healths.map((h) => h.instance).sort()).toEqual(["a", "b"]);
+    expect(healths.filter((h) => h.leader)).toHaveLength(1);
+    // The lease does not flap: still one and the same leader a renewal later (TTL/3).
+    const first = await leaderName();
+    await new Promise((resolve) => setTimeout(resolve, SENDER_LEASE_TTL_MS / 3 + 500));
+    expect(await leaderName()).toEqual(first);
+    // nginx answers from one of them.
+    const viaLb = await requestJson<{ instance: string }>(`${cluster.lbUrl}/health`);
+    expect(["a", "b"]).toContain(viaLb.body.instance);
+  });
+
+  test("sends through nginx spread over both instances, reach the group once each, in order, from the leader only", async () => {
+    const before = { a: await sendsOn("a"), b: await sendsOn("b") };
+    const texts = Array.from({ length: 10 }, (_, i) => `spread-${String(i).padStart(2, "0")}`);
+    const started = Date.now();
+    // Two users: one user's burst allowance is 10 sends (config/rate-limits.ts).
+    for (const [i, text] of texts.entries()) await sendViaLb(`su-${i % 2}`, text);
+    // Both instances answered a share (nginx's round robin), not one of them all.
+    const share = { a: (await sendsOn("a")) - before.a, b: (await sendsOn("b")) - before.b };
+    expect(share.a + share.b).toBe(texts.length);
+    expect(share.a).toBeGreaterThanOrEqual(3);
+    expect(share.b).toBeGreaterThanOrEqual(3);
+
+    await expect.poll(() => posted("spread-").length, { timeout: 15_000, interval: 100 }).toBe(texts.length);
+    expect(posted("spread-")).toEqual(texts);
+    // Ten is within Telegram's 20 a minute: no waiting beyond the sends themselves, no 429.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(cluster.tg.stats.groupLimited).toBe(0);
+    expect(cluster.tg.stats.tooManyRequests).toBe(0);
+    expect(sendCallers()).toEqual(new Set(await leaderName()));
+  });
+
+  test("the same webhook update POSTed to both instances at once is stored once", async () => {
+    const question = cluster.tg.sent(GROUP).find((m) => m.text?.includes("spread-01"));
+    expect(question).toBeDefined();
+    const update = cluster.tg.updates.groupText({ chatId: GROUP, text: "one answer for two instances", replyTo: question?.message_id });
+    const [a, b] = await Promise.all(cluster.instances.map((i) => webhookTo(i.url, update)));
+    // Telegram redelivers anything but 200; at least one instance must have taken it.
+    const statuses = [a?.status, b?.status];
+    expect(statuses).toContain(200);
+    for (const status of statuses) expect([200, 503]).toContain(status);
+    await expect.poll(() => supportItems("su-1", "one answer for two instances").then((items) => items.length), { timeout: 5_000 }).toBe(1);
+    // Telegram's redelivery, to each instance again: still once.
+    for (const instance of cluster.instances) expect((await webhookTo(instance.url, update)).status).toBe(200);
+    expect(await supportItems("su-1", "one answer for two instances")).toHaveLength(1);
+  });
+
+  /** Which instance holds the sockets nginx routed (affinity: all of this test's, one client address). */
+  async function socketsPerInstance(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const instance of cluster.instances) out[instance.name] = await cluster.metric(instance.name, "realtime_connected_sockets");
+    return out;
+  }
+
+  test("Socket.IO through nginx (polling then upgrade, polling only, WebSocket only) gets an agent reply that arrives on the same instance", async () => {
+    const user = "su-0";
+    const question = cluster.tg.sent(GROUP).find((m) => m.text?.includes("spread-00"));
+    const sockets: Socket[] = [];
+    try {
+      const upgraded = await connectSocket(cluster.lbUrl);
+      sockets.push(upgraded);
+      // The upgrade's GET must reach the instance that made the polling session.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no upgrade to websocket through nginx within 5 s")), 5_000);
+        if (upgraded.io.engine.transport.name === "websocket") resolve();
+        upgraded.io.engine.once("upgrade", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      expect(upgraded.io.engine.transport.name).toBe("websocket");
+      const polling = await connectSocket(cluster.lbUrl, { transports: ["polling"] });
+      sockets.push(polling);
+      const websocket = await connectSocket(cluster.lbUrl, { transports: ["websocket"] });
+      sockets.push(websocket);
+      for (const socket of sockets) await joinChat(socket, user);
+
+      // Every socket of one client address sits on one instance (hash $remote_addr).
+      const counts = await socketsPerInstance();
+      const holder = Object.entries(counts).find(([, n]) => n === sockets.length)?.[0];
+      expect(holder, JSON.stringify(counts)).toBeDefined();
+
+      // A polling session stays usable over many requests (each one routed anew by nginx).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(polling.connected).toBe(true);
+
+      // The user's phone, for the push that the reply also makes (sent by the leader, via the FCM stand-in).
+      const registered = await postJson(`${cluster.lbUrl}/register_device`, { user_id: user, fcm_token: "cluster-phone", platform: "android" });
+      expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+
+      const text = "agent reply on the socket's instance";
+      const arriving = sockets.map((socket) => nextMatching<ChatItem>(socket, "new_message", (m) => m.message === text, 5_000));
+      const update = cluster.tg.updates.groupText({ chatId: GROUP, text, replyTo: question?.message_id });
+      expect((await webhookTo(cluster.instance(holder as string).url, update)).status).toBe(200);
+      for (const event of await Promise.all(arriving)) expect(event).toMatchObject({ user_id: user, message: text, direction: "support" });
+      await expect.poll(() => cluster.fcm.delivered().filter((p) => p.token === "cluster-phone").length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  });
+
+  test("a client cannot pick its address through nginx: a forged X-Forwarded-For still counts against its own", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4 * REGISTER_PER_IP; i++) {
+      // nginx appends the address it sees; the service (TRUST_PROXY=true) takes that last hop, not the forged first.
+      const res = await postJson(`${cluster.lbUrl}/register_device`, { user_id: `xff-${i}`, fcm_token: `xff-token-${i}` }, { "X-Forwarded-For": `198.51.100.${i + 1}` });
+      statuses.push(res.status);
+    }
+    // Each instance counts its own share today (the Redis limiter will share one count).
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2 * REGISTER_PER_IP);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2 * REGISTER_PER_IP);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+  });
+
+  test("a photo uploaded through nginx is served by every instance (one shared UPLOAD_DIR)", async () => {
+    const bytes = makePng(64, 48);
+    const res = await requestJson<SendAnswer>(`${cluster.lbUrl}/send_message`, {
+      method: "POST",
+      body: photoForm({ user_id: "photo-user", message: "photo-01" }, [{ bytes, name: "p.png", type: "image/png" }]),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.photo_count).toBe(1);
+    const photoPath = new URL(res.body.photo_url ?? "", cluster.lbUrl).pathname;
+    for (const instance of cluster.instances) {
+      const photo = await fetch(`${instance.url}${photoPath}`);
+      expect(photo.status, `${instance.name} serving ${photoPath}`).toBe(200);
+      expect((await photo.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    }
+    // And the leader posts it into the group, whichever instance took the upload.
+    await expect.poll(() => cluster.tg.callsTo("sendPhoto").filter((c) => c.ok).length, { timeout: 10_000 }).toBe(1);
+  });
+
+  test("SIGKILL of the leader with messages queued: the other takes over within 15 s and delivers them once, in order", async () => {
+    const [leader] = await leaderName();
+    const other = cluster.instances.find((i) => i.name !== leader)?.name as string;
+    expect(leader).toBeDefined();
+
+    cluster.tg.setDown(true);
+    const queued = Array.from({ length: 4 }, (_, i) => `takeover-q${i}`);
+    for (const text of queued) expect((await sendViaLb("tk-user", text)).delivery).toBe("queued");
+    await cluster.kill(leader as string);
+    const killedAt = Date.now();
+    cluster.tg.setDown(false);
+
+    // nginx skips the dead instance (connection refused → next upstream): clients see no error.
+    const after = ["takeover-a0", "takeover-a1"];
+    for (const text of after) await sendViaLb("tk-user", text);
+
+    await expect.poll(async () => (await cluster.health(other)).leader, { timeout: 15_000, interval: 100 }).toBe(true);
+    const tookOverMs = Date.now() - killedAt;
+    // The dead leader's lease ran out on the database's clock first (renewed at most TTL/3 before the kill).
+    expect(tookOverMs).toBeGreaterThan((SENDER_LEASE_TTL_MS * 2) / 3 - 500);
+    expect(tookOverMs).toBeLessThan(15_000);
+    await expect.poll(() => posted("takeover-").length, { timeout: 15_000 - tookOverMs, interval: 100 }).toBe(queued.length + after.length);
+    const deliveredMs = Date.now() - killedAt;
+    expect(posted("takeover-")).toEqual([...queued, ...after]);
+    expect(deliveredMs).toBeLessThan(15_000);
+    console.info(`cluster takeover after SIGKILL: leader in ${tookOverMs} ms, queue delivered in ${deliveredMs} ms`);
+
+    // The killed instance comes back as a follower; still exactly one leader.
+    await cluster.start(leader as string);
+    const healths = await cluster.healths();
+    expect(healths.filter((h) => h.leader).map((h) => h.instance)).toEqual([other]);
+    expect(cluster.tg.stats.groupLimited).toBe(0);
+  }, 60_000);
+});
