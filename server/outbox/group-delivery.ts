@@ -230,10 +230,10 @@ export class GroupDelivery {
     this.releaseWaiters();
   }
 
-  /** Posts are held back (pacing, an outage, a backlog): every waiter, here and on other instances, learns "queued". */
-  private releaseWaiters(): void {
+  /** Posts are held back (pacing, an outage, a backlog): every waiter, here and (held) on other instances, learns "queued". */
+  private releaseWaiters(held = true): void {
     for (const settle of [...this.waiters.values()]) settle({ delivery: "queued" });
-    if (this.deps.sharedOutcomes && this.leading()) this.noticeHeld();
+    if (held && this.deps.sharedOutcomes && this.leading()) this.noticeHeld();
   }
 
   private noticeHeld(): void {
@@ -279,7 +279,8 @@ export class GroupDelivery {
     if (this.deps.topics?.mode.deciding) return 100;
     const job = await outbox.head<GroupPostPayload>("telegram");
     if (!job) {
-      this.releaseWaiters();
+      // Nothing is held back: a job another instance just enqueued may not be visible yet, and its waiter must not hear "held".
+      this.releaseWaiters(false);
       return Infinity;
     }
     const notBefore = job.nextAttemptAt.getTime() - now;

@@ -5,12 +5,9 @@
 // the shipped deploy/nginx.conf. Instances keep their port across restarts,
 // since nginx's upstream list names them.
 //
-// Storage today: one SQLite file (solo mode; the sender lease makes one
-// instance the sender). `databaseUrl` / `redisUrl` pass any other engine
-// through unchanged, for the PostgreSQL + Redis mode: a test file then
-// passes `databaseUrl: (await createTestDatabase(engineUrl("TEST_POSTGRES_URL"))).url`
-// and `redisUrl: engineUrl("TEST_REDIS_URL")` (tests/engines/engines.ts),
-// and drops the database after close().
+// Storage: one SQLite file by default (two processes on one file: the
+// sender lease makes one of them the sender), or PostgreSQL + Redis
+// (clusterEngines()), the cluster mode of SPEC §8.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +16,21 @@ import { ROOT, freePort } from "../bench/lib/processes.js";
 import { startFcmStandIn, writeFakeServiceAccount, type FakeServiceAccount, type FcmStandIn } from "../fixtures/fcm-stand-in.js";
 import { requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
+import { createTestDatabase, engineUrl } from "../engines/engines.js";
 import { startNginx, type Nginx } from "./nginx.js";
+
+/**
+ * A fresh PostgreSQL database and a Redis for one cluster (TEST_POSTGRES_URL,
+ * TEST_REDIS_URL; in CI they must be there). `redisUrl` overrides the
+ * shared Redis, for a test that stops its own.
+ */
+export async function clusterEngines(redisUrl?: string): Promise<{ databaseUrl: string; redisUrl: string; drop(): Promise<void> }> {
+  const postgres = engineUrl("TEST_POSTGRES_URL");
+  const redis = redisUrl ?? engineUrl("TEST_REDIS_URL");
+  if (!postgres || !redis) throw new Error("the cluster tests need PostgreSQL and Redis: . tests/engines/start.sh");
+  const db = await createTestDatabase(postgres);
+  return { databaseUrl: db.url, redisUrl: redis, drop: db.drop };
+}
 
 const ENTRY = path.join(ROOT, "tests", "cluster", "instance-entry.mjs");
 export const WEBHOOK_SECRET = "cluster-secret_123";

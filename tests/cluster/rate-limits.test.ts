@@ -1,0 +1,73 @@
+// Rate limits in a cluster (SPEC §8): one count for all instances, kept in
+// Redis; with Redis gone each instance enforces its share
+// (1/CLUSTER_SIZE), so the limits degrade, never open. The cluster has a
+// Redis of its own here, since the test stops it.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { postJson, requestJson } from "../fixtures/http.js";
+import { clusterEngines, startCluster, type Cluster } from "./cluster.js";
+import { findNginx } from "./nginx.js";
+import { startOwnRedis, type OwnRedis } from "./redis-server.js";
+
+const GROUP = -1007700445566;
+const PER_IP = 6;
+
+describe.skipIf(!findNginx())("rate limits across two instances on PostgreSQL and Redis", () => {
+  let cluster: Cluster;
+  let redis: OwnRedis;
+  let dropDatabase: () => Promise<void> = async () => undefined;
+  let n = 0;
+
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    const engines = await clusterEngines(redis.url);
+    dropDatabase = engines.drop;
+    cluster = await startCluster({ group: GROUP, databaseUrl: engines.databaseUrl, redisUrl: engines.redisUrl, env: { RATE_LIMIT_REGISTER_PER_IP: `${PER_IP}/60`, CLUSTER_SIZE: "2" } });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    await redis?.stop();
+    await dropDatabase();
+  });
+
+  /** One /register_device straight to an instance (every request here comes from 127.0.0.1). */
+  const register = async (name: string) => {
+    n += 1;
+    const res = await postJson(`${cluster.instance(name).url}/register_device`, { user_id: `rl-${n}`, fcm_token: `rl-token-${n}` });
+    return { status: res.status, retryAfter: res.headers.get("retry-after") };
+  };
+  const statuses = async (name: string, count: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) out.push((await register(name)).status);
+    return out;
+  };
+
+  test("one count for the cluster: what instance a let through is spent on instance b", async () => {
+    expect(await statuses("a", PER_IP)).toEqual(Array(PER_IP).fill(200));
+    const refused = await register("b");
+    expect(refused.status).toBe(429);
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+  });
+
+  test("with Redis stopped each instance allows its share (1/CLUSTER_SIZE) and refuses beyond it; /ready says why", async () => {
+    await redis.stop();
+    // Each instance now counts alone, from zero, with half the points: 3 + 3, never 6 + 6 or unlimited.
+    const share = Math.ceil(PER_IP / 2);
+    for (const name of ["a", "b"]) {
+      const seen = await statuses(name, share + 2);
+      expect(seen, name).toEqual([...Array(share).fill(200), 429, 429]);
+    }
+    const ready = await requestJson<{ reason?: string }>(`${cluster.instance("a").url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body.reason).toMatch(/redis/i);
+    // The service itself keeps answering.
+    expect((await requestJson(`${cluster.lbUrl}/health`)).status).toBe(200);
+  }, 30_000);
+
+  test("once Redis is back the instances are ready again and count together", async () => {
+    await redis.start();
+    for (const name of ["a", "b"]) await expect.poll(async () => (await requestJson(`${cluster.instance(name).url}/ready`)).status, { timeout: 10_000, interval: 100 }).toBe(200);
+    // A Redis that lost its data starts the shared window afresh.
+    expect(await statuses("b", PER_IP)).toEqual(Array(PER_IP).fill(200));
+    expect((await register("a")).status).toBe(429);
+  }, 30_000);
+});
