@@ -278,7 +278,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     messages,
     greetings: new GreetingStore(db.sql, messages),
     userStates,
-    outbox,
     groupDelivery,
     pushDelivery,
     pushEnabled: push.enabled,

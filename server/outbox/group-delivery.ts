@@ -35,6 +35,7 @@ import type { Logger } from "../logger.js";
 import type { MappingStore } from "../support/mapping-store.js";
 import type { MessageStore } from "../support/message-store.js";
 import { fallbackAfter, planFromProgress, type GroupPostPayload, type PlannedCall } from "../telegram/group-post-fallback.js";
+import type { GroupPost } from "../ports.js";
 import type { GroupSender } from "../telegram/group-sender.js";
 import { topicName, type TopicMode } from "../telegram/topics.js";
 import type { TopicStore, UserTopic } from "../telegram/topics-store.js";
@@ -185,6 +186,16 @@ export class GroupDelivery {
 
   private leading(): boolean {
     return this.deps.mayLead ? this.deps.mayLead() : true;
+  }
+
+  /**
+   * Queues a user's message for the group inside the caller's transaction
+   * (the one that stores the message): the job's payload is this lane's
+   * business, not the caller's. Resolves to the job's id.
+   */
+  enqueuePost(tx: SqlRunner, post: GroupPost): Promise<number> {
+    const payload: GroupPostPayload = { post, step: 0, sentIds: [] };
+    return this.deps.outbox.in(tx).enqueue({ lane: "telegram", kind: GROUP_POST, userId: post.userId, messageId: post.messageId, payload });
   }
 
   /** Something was enqueued: look at the queue now rather than at the next timer. */

@@ -3,6 +3,7 @@
 // invalid is deleted, a transient failure is retried for the failed tokens
 // only, and a push that still fails after MAX_ATTEMPTS is dropped (the
 // message itself is stored and in the history either way).
+import type { SqlRunner } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 import type { PushPort } from "../ports.js";
 import type { MessageStore } from "../support/message-store.js";
@@ -56,6 +57,11 @@ export class PushDelivery {
 
   start(): void {
     if (this.deps.push.enabled) this.loop.start();
+  }
+
+  /** Queues the push of a support message inside the caller's transaction (the one that stores it). */
+  enqueue(tx: SqlRunner, userId: string, messageId: number): Promise<number> {
+    return this.deps.outbox.in(tx).enqueue<PushPayload>({ lane: "push", kind: PUSH_MESSAGE, userId, messageId, payload: {} });
   }
 
   kick(): void {

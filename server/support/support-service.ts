@@ -5,9 +5,8 @@
 import type { Sql } from "../db/sql.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { GROUP_POST, type DeliveryOutcome, type GroupDelivery, type GroupPostPayload } from "../outbox/group-delivery.js";
-import type { OutboxStore } from "../outbox/outbox-store.js";
-import { PUSH_MESSAGE, type PushDelivery, type PushPayload } from "../outbox/push-delivery.js";
+import type { DeliveryOutcome, GroupDelivery } from "../outbox/group-delivery.js";
+import type { PushDelivery } from "../outbox/push-delivery.js";
 import type { OutgoingPhoto, ReadState, RealtimePort } from "../ports.js";
 import type { GreetingStore } from "./greeting-store.js";
 import type { MessageStore, StoredUserMessage } from "./message-store.js";
@@ -53,7 +52,6 @@ export interface SupportServiceDeps {
   messages: MessageStore;
   greetings: GreetingStore;
   userStates: UserStateStore;
-  outbox: OutboxStore;
   groupDelivery: GroupDelivery;
   pushDelivery: PushDelivery;
   pushEnabled: boolean;
@@ -120,12 +118,7 @@ export class SupportService {
         if (!existing) throw new Error("a user message without a client_message_id collided with a stored one");
         return { existing, message: null, jobId: null } as const;
       }
-      const payload: GroupPostPayload = {
-        post: { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos },
-        step: 0,
-        sentIds: [],
-      };
-      const jobId = await this.deps.outbox.in(tx).enqueue({ lane: "telegram", kind: GROUP_POST, userId: input.userId, messageId: message.id, payload });
+      const jobId = await this.deps.groupDelivery.enqueuePost(tx, { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos });
       // A closed conversation opens again with the user's next message.
       await userStates.reopen(input.userId, message.createdAt);
       return { existing: null, message, jobId } as const;
@@ -195,7 +188,7 @@ export class SupportService {
         telegram: { chatId: input.chatId, messageId: input.telegramMessageId },
       });
       if (created && pushEnabled) {
-        await this.deps.outbox.in(tx).enqueue<PushPayload>({ lane: "push", kind: PUSH_MESSAGE, userId: input.userId, messageId: created.id, payload: {} });
+        await this.deps.pushDelivery.enqueue(tx, input.userId, created.id);
       }
       return created;
     });
