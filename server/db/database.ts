@@ -44,6 +44,7 @@ import { PrismaClient as PostgresPrismaClient } from "./generated-postgres/clien
 import { applyMigrations } from "./migrate.js";
 import { applyPostgresMigrations } from "./migrate-postgres.js";
 import { PostgresSql, SqliteSql, type Sql } from "./sql.js";
+import { sqliteGateFor, type SqliteGate } from "./sqlite-gate.js";
 
 export type { Database } from "better-sqlite3";
 export type { PrismaClient } from "./generated/client.js";
@@ -83,6 +84,7 @@ const BUSY_TIMEOUT_MS = 5000;
 
 type AdapterFactory = Pick<PrismaBetterSQLite3, "provider" | "adapterName" | "connect">;
 type SqlDriverAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+type DriverTransaction = Awaited<ReturnType<SqlDriverAdapter["startTransaction"]>>;
 
 // Per-connection settings, applied to both. WAL + NORMAL: a commit survives a
 // process kill (the WAL is written before the call returns); only an OS crash
@@ -90,8 +92,12 @@ type SqlDriverAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 // the file, so it is set once, by the stores' connection, before Prisma's opens.
 const CONNECTION_PRAGMAS = ["synchronous = NORMAL", `busy_timeout = ${BUSY_TIMEOUT_MS}`, "foreign_keys = ON"];
 
-/** Prisma's adapter factory, with our pragmas run on each connection it opens (through its public API). */
-function prismaAdapter(file: string): AdapterFactory {
+/**
+ * Prisma's adapter factory, with our pragmas run on each connection it
+ * opens (through its public API), and every statement taking its turn
+ * behind an open store transaction (server/db/sqlite-gate.ts).
+ */
+function prismaAdapter(file: string, gate: SqliteGate): AdapterFactory {
   const factory = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
   return {
     provider: factory.provider,
@@ -99,7 +105,43 @@ function prismaAdapter(file: string): AdapterFactory {
     async connect(): Promise<SqlDriverAdapter> {
       const connection = await factory.connect();
       await connection.executeScript(CONNECTION_PRAGMAS.map((p) => `PRAGMA ${p};`).join("\n"));
-      return connection;
+      return gatedConnection(connection, gate);
+    },
+  };
+}
+
+function gatedConnection(connection: SqlDriverAdapter, gate: SqliteGate): SqlDriverAdapter {
+  // Checked right before the call: the statement itself then runs synchronously, before any store transaction can begin.
+  const inTurn = async <T>(call: () => Promise<T>): Promise<T> => {
+    await gate.noStoreTransaction();
+    return call();
+  };
+  return {
+    provider: connection.provider,
+    adapterName: connection.adapterName,
+    getConnectionInfo: connection.getConnectionInfo?.bind(connection),
+    dispose: () => connection.dispose(),
+    queryRaw: (query) => inTurn(() => connection.queryRaw(query)),
+    executeRaw: (query) => inTurn(() => connection.executeRaw(query)),
+    executeScript: (script) => inTurn(() => connection.executeScript(script)),
+    async startTransaction(isolationLevel) {
+      const transaction = await inTurn(() => connection.startTransaction(isolationLevel));
+      gate.prismaTransactionStarted();
+      let ended = false;
+      const end = () => {
+        if (!ended) gate.prismaTransactionEnded();
+        ended = true;
+      };
+      const gated: DriverTransaction = {
+        provider: transaction.provider,
+        adapterName: transaction.adapterName,
+        options: transaction.options,
+        queryRaw: (query) => inTurn(() => transaction.queryRaw(query)),
+        executeRaw: (query) => inTurn(() => transaction.executeRaw(query)),
+        commit: () => transaction.commit().finally(end),
+        rollback: () => transaction.rollback().finally(end),
+      };
+      return gated;
     },
   };
 }
@@ -129,10 +171,11 @@ async function openSqlite(file: string, migrationsDir: string): Promise<Db> {
     const { applied } = applyMigrations(sqlite, migrationsDir);
     sqlite.pragma("foreign_keys = ON");
 
-    prisma = new PrismaClient({ adapter: prismaAdapter(file) });
+    const gate = sqliteGateFor(path.resolve(file));
+    prisma = new PrismaClient({ adapter: prismaAdapter(file, gate) });
     // Opens Prisma's connection now, so a problem shows at start, not at the first diary request.
     await prisma.$connect();
-    return sqliteHandle(sqlite, prisma, applied);
+    return sqliteHandle(sqlite, prisma, applied, gate);
   } catch (error) {
     await prisma?.$disconnect().catch(() => undefined);
     sqlite.close();
@@ -140,9 +183,9 @@ async function openSqlite(file: string, migrationsDir: string): Promise<Db> {
   }
 }
 
-function sqliteHandle(sqlite: Database, prisma: PrismaClient, appliedMigrations: string[]): Db {
+function sqliteHandle(sqlite: Database, prisma: PrismaClient, appliedMigrations: string[], gate: SqliteGate): Db {
   const probe = sqlite.prepare("SELECT count(*) FROM sqlite_master").pluck();
-  const sql = new SqliteSql(sqlite);
+  const sql = new SqliteSql(sqlite, false, gate);
   let closed = false;
   return {
     engine: "sqlite",

@@ -9,7 +9,8 @@
 // IMMEDIATE … COMMIT) completes within the macrotask that started it, as
 // the synchronous `db.transaction(fn)` did, and keeps its speed (prepared
 // statements, cached per SQL text). While one is open, statements from
-// other work wait for it instead of joining it on the shared connection.
+// other work wait for it instead of joining it on the shared connection,
+// and so do Prisma's (server/db/sqlite-gate.ts).
 // Hence the rule for transaction bodies: await only the transaction's own
 // statements, never a network call or a timer.
 //
@@ -18,6 +19,7 @@
 import { EventEmitter } from "node:events";
 import type { Database, Statement } from "better-sqlite3";
 import pg from "pg";
+import { SqliteGate } from "./sqlite-gate.js";
 import { fromSqliteTime, toSqliteTime } from "./time.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -55,14 +57,16 @@ export class SqliteSql implements Sql {
   readonly dialect = "sqlite";
   private readonly statements = new Map<string, Statement>();
   private readonly signals = new EventEmitter();
-  /** settles when the open transaction ends; null when none is open */
-  private open: Promise<void> | null = null;
   private readonly tx: SqlRunner;
 
-  /** `owned`: close() closes the connection too (else its opener does) */
+  /**
+   * `owned`: close() closes the connection too (else its opener does);
+   * `gate`: shared with the process's other connections to the file.
+   */
   constructor(
     private readonly db: Database,
     private readonly owned = false,
+    private readonly gate = new SqliteGate(),
   ) {
     this.signals.setMaxListeners(0);
     const pending: [string, string][] = [];
@@ -82,17 +86,17 @@ export class SqliteSql implements Sql {
   private readonly pendingSignals: [string, string][];
 
   async get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
-    while (this.open) await this.open;
+    if (this.gate.storeTransactionOpen) await this.gate.noStoreTransaction();
     return this.getNow<T>(sql, params);
   }
 
   async all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    while (this.open) await this.open;
+    if (this.gate.storeTransactionOpen) await this.gate.noStoreTransaction();
     return this.allNow<T>(sql, params);
   }
 
   async run(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    while (this.open) await this.open;
+    if (this.gate.storeTransactionOpen) await this.gate.noStoreTransaction();
     return this.runNow(sql, params);
   }
 
@@ -102,28 +106,22 @@ export class SqliteSql implements Sql {
   }
 
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    while (this.open) await this.open;
-    let end!: () => void;
-    this.open = new Promise<void>((resolve) => (end = resolve));
-    this.pendingSignals.length = 0;
-    try {
+    const result = await this.gate.storeWork(async () => {
+      this.pendingSignals.length = 0;
       this.db.exec("BEGIN IMMEDIATE");
-      let result: T;
       try {
-        result = await work(this.tx);
+        const value = await work(this.tx);
         this.db.exec("COMMIT");
+        return value;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
         this.pendingSignals.length = 0;
         throw error;
       }
-      const signals = this.pendingSignals.splice(0);
-      for (const [channel, payload] of signals) this.signals.emit(channel, payload);
-      return result;
-    } finally {
-      this.open = null;
-      end();
-    }
+    });
+    const signals = this.pendingSignals.splice(0);
+    for (const [channel, payload] of signals) this.signals.emit(channel, payload);
+    return result;
   }
 
   listen(channel: string, listener: (payload: string) => void): Promise<() => void> {

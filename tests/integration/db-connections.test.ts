@@ -91,3 +91,28 @@ test("ping answers while the database is open and says why not after it closed",
   await db.close();
   expect(await db.ping()).toEqual({ ok: false, reason: "the database is closed" });
 });
+
+// A store transaction spans a few microtasks (server/db/sql.ts); a Prisma
+// write that gets in between must wait for it (server/db/sqlite-gate.ts):
+// on the SQLite lock it would block the event loop, so the transaction
+// could never commit, and both would fail after the busy timeout.
+test("Prisma writes that arrive while a store transaction is open wait their turn, in a Prisma transaction too", async () => {
+  await db.prisma.diaryUser.create({ data: { id: 91n, firstName: "Очередь" } });
+  const started = performance.now();
+  let prismaWrites: Promise<unknown> = Promise.resolve();
+  await db.sql.transaction(async (tx) => {
+    const inTx = new MessageStore(tx);
+    await inTx.insert(userMessage("turns-user", "в транзакции"));
+    prismaWrites = Promise.all([
+      db.prisma.note.create({ data: { userId: 91n, text: "пока открыта" } }),
+      db.prisma.$transaction(async (ptx) => ptx.note.create({ data: { userId: 91n, text: "своя транзакция" } })),
+    ]);
+    // Long enough for Prisma's statements to reach the database (a rule break the gate must survive).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await inTx.insert(userMessage("turns-user", "после"));
+  });
+  await prismaWrites;
+  expect(performance.now() - started).toBeLessThan(2_000);
+  expect((await messages.history("turns-user", 10)).map((m) => m.text)).toEqual(["в транзакции", "после"]);
+  expect(await db.prisma.note.count({ where: { userId: 91n } })).toBe(2);
+});
