@@ -189,6 +189,15 @@ export class GroupDelivery {
   }
 
   /**
+   * Takes the lane's order lock in the caller's transaction (PostgreSQL;
+   * nothing on SQLite), so what it stores before enqueuePost (the user's
+   * message, whose id the history orders by) follows the group's order too.
+   */
+  lockLane(tx: SqlRunner): Promise<void> {
+    return this.deps.outbox.in(tx).lockLane("telegram");
+  }
+
+  /**
    * Queues a user's message for the group inside the caller's transaction
    * (the one that stores the message): the job's payload is this lane's
    * business, not the caller's. Resolves to the job's id.

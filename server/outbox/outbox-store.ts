@@ -11,7 +11,10 @@
 // inserted, not when it commits, so two concurrent enqueues could commit
 // 11 before 10 and a reader of ORDER BY id would post 11 first. Enqueue
 // takes the lane's transaction-scoped advisory lock before inserting, so
-// ids of one lane are taken in commit order. (SQLite has one writer.)
+// ids of one lane are taken in commit order. A transaction that inserts
+// other rows whose ids must follow the same order (the user message a group
+// post carries: the history orders by its id, the group by the job's) takes
+// the lock first, with lockLane. (SQLite has one writer.)
 import { readTime, type SqlRunner, type SqlTime } from "../db/sql.js";
 
 export type Lane = "telegram" | "push";
@@ -86,9 +89,14 @@ export class OutboxStore {
     return new OutboxStore(tx);
   }
 
+  /** Call inside a transaction: the lane's lock (PostgreSQL; see above) until it commits. Taking it again is harmless. */
+  async lockLane(lane: Lane): Promise<void> {
+    if (this.q.dialect === "postgres") await this.q.get(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`outbox:${lane}`]);
+  }
+
   /** Call inside a transaction (on PostgreSQL the lane's lock lasts until it commits). */
   async enqueue<P>(job: NewJob<P>, now = new Date()): Promise<number> {
-    if (this.q.dialect === "postgres") await this.q.get(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`outbox:${job.lane}`]);
+    await this.lockLane(job.lane);
     const row = await this.q.get<{ id: number }>(
       `INSERT INTO outbox (lane, kind, user_id, message_id, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [job.lane, job.kind, job.userId, job.messageId, JSON.stringify(job.payload), now, now],

@@ -91,8 +91,24 @@ export class SupportService {
   }
 
   async sendUserMessage(input: SendUserMessageInput): Promise<SendResult> {
+    if (!input.clientMessageId) return this.store(input);
+    // One request per key at a time in this process; retries wait for its
+    // answer. The key is taken before the transaction: taken after the
+    // commit, a retry waiting on the unique index (PostgreSQL) could wake
+    // between the commit and the taking, find no answer pending and build
+    // another ("queued" beside the first's "sent").
+    const key = idempotencyKey(input.userId, input.clientMessageId);
+    const pending = this.pendingAnswers.get(key);
+    if (pending) return { answer: await pending, duplicate: true };
+    const result = this.store(input);
+    const answer = result.then((r) => r.answer);
+    this.pendingAnswers.set(key, answer);
+    void answer.finally(() => this.pendingAnswers.delete(key)).catch(() => undefined);
+    return result;
+  }
+
+  private async store(input: SendUserMessageInput): Promise<SendResult> {
     const { sql, groupDelivery, realtime } = this.deps;
-    const key = input.clientMessageId ? idempotencyKey(input.userId, input.clientMessageId) : null;
     // Check and insert in one transaction: concurrent retries with one key
     // cannot both insert (the unique (user_id, client_message_id) index
     // backs this up across instances).
@@ -104,6 +120,9 @@ export class SupportService {
       }
       const userStates = this.deps.userStates.in(tx);
       if (await userStates.isBanned(input.userId)) throw bannedError();
+      // The message's id must follow the group's order (its post's job id):
+      // on PostgreSQL both are taken under the lane's lock, in commit order.
+      await groupDelivery.lockLane(tx);
       const message = await messages.insertOnce({
         userId: input.userId,
         userName: input.userName,
@@ -124,22 +143,14 @@ export class SupportService {
       return { existing: null, message, jobId } as const;
     });
 
-    if (stored.existing) {
-      const pending = key ? this.pendingAnswers.get(key) : undefined;
-      return { answer: pending ? await pending : answerFor(stored.existing), duplicate: true };
-    }
+    // Stored by an earlier request (this process's has finished: it saved its answer) or by another instance.
+    if (stored.existing) return { answer: answerFor(stored.existing), duplicate: true };
 
     realtime.emitToUser(stored.message);
-    const answering = groupDelivery.awaitOutcome(stored.jobId, stored.message.id, this.sendWaitMs).then(async (outcome) => {
-      const answer = buildAnswer(stored.message, outcome);
-      if (input.clientMessageId) await this.deps.messages.saveIdempotentAnswer(stored.message.id, answer);
-      return answer;
-    });
-    if (key) {
-      this.pendingAnswers.set(key, answering);
-      void answering.finally(() => this.pendingAnswers.delete(key)).catch(() => undefined);
-    }
-    return { answer: await answering, duplicate: false };
+    const outcome = await groupDelivery.awaitOutcome(stored.jobId, stored.message.id, this.sendWaitMs);
+    const answer = buildAnswer(stored.message, outcome);
+    if (input.clientMessageId) await this.deps.messages.saveIdempotentAnswer(stored.message.id, answer);
+    return { answer, duplicate: false };
   }
 
   /** History for the app; the day's first request adds the greeting. */

@@ -6,7 +6,6 @@ import { hashSessionToken, MAX_SESSIONS_PER_USER, resolveSession, SESSION_IDLE_M
 import { upsertDiaryUser } from "../../server/diary/users.js";
 import { isAppError, type AppErrorCode } from "../../server/errors.js";
 import { BOT_TOKEN, initDataFor, makeUser, openTestDb, type DiaryTestDb } from "./diary-setup.js";
-import { sqliteOf } from "../fixtures/test-app.js";
 
 let t: DiaryTestDb;
 beforeAll(async () => {
@@ -32,10 +31,10 @@ describe("sessions", () => {
     const { token, user: view } = await startSession({ db: t.db, user });
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(view).toEqual({ id: user.id, first_name: user.first_name, username: user.username, language_code: "en" });
-    const rows = sqliteOf(t.db).prepare("SELECT token_hash, created_at, last_seen FROM diary_sessions WHERE user_id = ?").all(user.id) as { token_hash: string }[];
+    const rows = await t.db.sql.all<{ token_hash: string }>("SELECT token_hash, created_at, last_seen FROM diary_sessions WHERE user_id = ?", [user.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0]?.token_hash).toBe(hashSessionToken(token));
-    const dump = JSON.stringify(sqliteOf(t.db).prepare("SELECT * FROM diary_sessions").all());
+    const dump = JSON.stringify(await t.db.sql.all("SELECT * FROM diary_sessions"));
     expect(dump).not.toContain(token);
   });
 
@@ -60,8 +59,8 @@ describe("sessions", () => {
     expect(await resolveSession({ db: t.db, token: tokens[0] as string })).toBeNull();
     expect(await resolveSession({ db: t.db, token: tokens[1] as string })).toBeNull();
     expect(await resolveSession({ db: t.db, token: tokens[2] as string })).not.toBeNull();
-    const count = sqliteOf(t.db).prepare("SELECT COUNT(*) AS n FROM diary_sessions WHERE user_id = ?").get(user.id) as { n: number };
-    expect(count.n).toBe(MAX_SESSIONS_PER_USER);
+    const count = await t.db.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM diary_sessions WHERE user_id = ?", [user.id]);
+    expect(count?.n).toBe(MAX_SESSIONS_PER_USER);
   });
 
   it("refuses and deletes a token left unused for longer than the idle limit", async () => {
@@ -173,8 +172,8 @@ describe("authenticate", () => {
     const user = makeUser();
     const results = await Promise.all(Array.from({ length: 8 }, () => authenticate(deps(), { initData: initDataFor(user) })));
     expect(new Set(results.map((r) => r.user.id))).toEqual(new Set([user.id]));
-    const count = sqliteOf(t.db).prepare("SELECT COUNT(*) AS n FROM diary_users WHERE id = ?").get(user.id) as { n: number };
-    expect(count.n).toBe(1);
+    const count = await t.db.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM diary_users WHERE id = ?", [user.id]);
+    expect(count?.n).toBe(1);
   });
 
   it("refuses a token of one user with initData of another", async () => {

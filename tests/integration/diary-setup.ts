@@ -1,16 +1,19 @@
-// Shared set-up for the Speaking Diary tests: a real SQLite file in a temp
-// folder, migrated like production, and signed initData for any user.
+// Shared set-up for the Speaking Diary tests: a real database on the engine
+// under test (a SQLite file in a temp folder, or a fresh PostgreSQL
+// database with TEST_ENGINE=postgres), migrated like production, and signed
+// initData for any user.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openDatabase, type Db } from "../../server/db/database.js";
+import { migrationsDirFor, openDatabase, type Db } from "../../server/db/database.js";
 import { signInitData } from "../../server/diary/init-data.js";
 import { createDispatcher } from "../../server/http/dispatch.js";
 import type { Router } from "../../server/http/router.js";
 import type { TelegramUserInput } from "../../server/diary/types.js";
 import { createLogger, type Logger } from "../../server/logger.js";
+import { databaseUrlFor, PROJECT_ROOT } from "../fixtures/test-app.js";
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
 export const BOT_TOKEN = "123456789:TEST-diary-token_abc";
@@ -23,7 +26,8 @@ export interface DiaryTestDb {
 
 export async function openTestDb(): Promise<DiaryTestDb> {
   const dir = mkdtempSync(path.join(tmpdir(), "diary-test-"));
-  const db = await openDatabase({ url: `file:${path.join(dir, "diary.db")}`, migrationsDir: MIGRATIONS_DIR });
+  const url = await databaseUrlFor(dir);
+  const db = await openDatabase({ url, migrationsDir: migrationsDirFor(url, PROJECT_ROOT) });
   return {
     db,
     logger: createLogger({ level: "silent", secrets: [BOT_TOKEN] }),

@@ -7,7 +7,7 @@ import { createLogger } from "../../server/logger.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1003330001111;
 const USERNAME = "support_desk_test";
@@ -72,7 +72,7 @@ describe("GROUP_CHAT_ID=@username", () => {
     tg.setDown(false);
     await expect.poll(() => tg?.sent(GROUP).some((m) => m.text?.endsWith("пока нет связи")), { timeout: 10_000 }).toBe(true);
     // Telegram has the post before our commit of its mapping: wait for the commit.
-    const mappedChats = () => (sqliteOf(t.app.db).prepare("SELECT DISTINCT CAST(chat_id AS TEXT) AS chat FROM message_mapping").all() as { chat: string }[]).map((c) => c.chat);
+    const mappedChats = async () => (await t.app.db.sql.all<{ chat: string }>("SELECT DISTINCT CAST(chat_id AS TEXT) AS chat FROM message_mapping")).map((c) => c.chat);
     await expect.poll(mappedChats).toEqual([String(GROUP)]);
     const post = tg.sent(GROUP).at(-1);
     expect((await webhook(t, tg.updates.groupText({ chatId: GROUP, text: "связь есть", replyTo: post?.message_id }))).status).toBe(200);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makePng } from "../fixtures/images.js";
 import { photoForm } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { loseDatabase, startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -101,7 +101,7 @@ beforeAll(async () => {
   expect((await call(guarded, "GET", "/metrics", "/metrics")).status).toBe(401);
   expect((await call(t, "GET", "/openapi.json", "/openapi.json")).status).toBe(200);
   expect((await call(t, "GET", "/ready", "/ready")).status).toBe(200);
-  sqliteOf(guarded.app.db).close();
+  await loseDatabase(guarded.app.db);
   expect((await call(guarded, "GET", "/ready", "/ready")).status).toBe(503);
 }, 30_000);
 

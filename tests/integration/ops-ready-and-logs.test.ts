@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { createLogger } from "../../server/logger.js";
 import { requestJson } from "../fixtures/http.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { loseDatabase, startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -40,7 +40,7 @@ describe("GET /ready", () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: "ready" });
 
-    sqliteOf(t.app.db).close();
+    await loseDatabase(t.app.db);
     const down = await requestJson<{ status: string; reason: string }>(`${t.url}/ready`);
     expect(down.status).toBe(503);
     expect(down.body.status).toBe("not_ready");
@@ -79,7 +79,7 @@ describe("access log", () => {
     const { logger, lines } = capturingLogger();
     const t = await start({ logger });
     // A handler failure is logged by the service deep inside the request: the database is gone.
-    sqliteOf(t.app.db).close();
+    await loseDatabase(t.app.db);
     const response = await fetch(`${t.url}/message_history/user-7`, { headers: { "X-Request-Id": "trace-me-1" } });
     expect(response.status).toBe(500);
     await expect.poll(() => lines.filter((l) => l.msg === "request")).toHaveLength(1);

@@ -12,7 +12,7 @@ import { runOutbox } from "../../server/cli/outbox.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { PROJECT_ROOT, startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { PROJECT_ROOT, startTestApp, testEngine, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1002220001111;
 
@@ -46,7 +46,7 @@ async function outbox(...argv: string[]): Promise<{ code: number; out: string; e
 }
 
 const posted = (tag: string) => tg.sent(GROUP).filter((m) => m.text?.includes(tag)).map((m) => m.text?.slice(-tag.length - 2));
-const jobOf = (messageId: number) => (sqliteOf(t.app.db).prepare("SELECT id FROM outbox WHERE message_id = ?").get(messageId) as { id: number } | undefined)?.id;
+const jobOf = async (messageId: number) => (await t.app.db.sql.get<{ id: number }>("SELECT id FROM outbox WHERE message_id = ?", [messageId]))?.id;
 const health = async () => (await requestJson<{ queue: { depth: number; last_error: string | null; set_aside: { count: number; latest_reason: string | null } } }>(`${t.url}/health`)).body.queue;
 
 describe("npm run outbox while the service runs", () => {
@@ -60,7 +60,9 @@ describe("npm run outbox while the service runs", () => {
 
     const listed = await outbox("list");
     expect(listed.code).toBe(0);
-    const line = listed.out.split("\n").find((l) => l.startsWith(`${jobOf(first.body.id)} `));
+    const firstJob = await jobOf(first.body.id);
+    expect(firstJob).toBeTypeOf("number");
+    const line = listed.out.split("\n").find((l) => l.startsWith(`${firstJob} `));
     expect(line).toContain("telegram");
     expect(line).toContain(user);
     expect(line).toContain("not enough rights");
@@ -71,7 +73,7 @@ describe("npm run outbox while the service runs", () => {
     expect(posted("права")).toEqual([]);
 
     tg.setChatError(GROUP, null);
-    const retried = await outbox("retry", String(jobOf(first.body.id)));
+    const retried = await outbox("retry", String(firstJob));
     expect(retried.code).toBe(0);
     await expect.poll(() => posted("права"), { timeout: 6_000 }).toEqual(["права A", "права B"]);
   });
@@ -85,7 +87,7 @@ describe("npm run outbox while the service runs", () => {
     await expect.poll(async () => (await outbox("list")).out).toContain("500 Internal Server Error");
     expect(posted("позади")).toEqual([]);
 
-    const jobId = String(jobOf(stuck.body.id));
+    const jobId = String(await jobOf(stuck.body.id));
     const skipped = await outbox("skip", jobId);
     expect(skipped.code).toBe(0);
     await expect.poll(() => posted("позади"), { timeout: 6_000 }).toEqual(["позади D"]);
@@ -93,8 +95,8 @@ describe("npm run outbox while the service runs", () => {
     expect(listed).toContain("set aside");
     expect(listed).toContain("skipped by operator");
     expect((await health()).set_aside.latest_reason).toBe("skipped by operator");
-    const delivery = () => (sqliteOf(t.app.db).prepare("SELECT delivery FROM messages WHERE id = ?").get(stuck.body.id) as { delivery: string }).delivery;
-    expect(delivery()).toBe("set_aside");
+    const delivery = async () => (await t.app.db.sql.get<{ delivery: string }>("SELECT delivery FROM messages WHERE id = ?", [stuck.body.id]))?.delivery;
+    expect(await delivery()).toBe("set_aside");
 
     stopFailing();
     expect((await outbox("retry", jobId)).code).toBe(0);
@@ -107,7 +109,7 @@ describe("npm run outbox while the service runs", () => {
     const run = promisify(execFile);
     const { stdout } = await run(path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), ["server/cli/outbox.ts", "list"], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, DATABASE_URL: `file:${t.app.config.databasePath}`, BOT_TOKEN: "", GROUP_CHAT_ID: "" },
+      env: { ...process.env, DATABASE_URL: t.app.config.databaseUrl, BOT_TOKEN: "", GROUP_CHAT_ID: "" },
     });
     expect(stdout).toMatch(/empty|in line/);
   });
@@ -126,5 +128,17 @@ describe("npm run outbox while the service runs", () => {
     expect(noJob.err[0]).toContain("no outbox job 987654");
     const bad = await outbox("skip", "abc");
     expect(bad.code).toBe(2);
+  });
+
+  // The SQLite twin is the missing file above; this one needs a PostgreSQL server, so it runs in the PostgreSQL pass.
+  test.runIf(testEngine === "postgres")("one line and a non-zero exit when the PostgreSQL database does not exist", async () => {
+    const lines: string[] = [];
+    const url = new URL(t.app.config.databaseUrl);
+    url.pathname = "/no_such_database";
+    const code = await runOutbox({ argv: ["list"], config: { ...t.app.config, databasePath: null, databaseUrl: url.toString() }, io: { out: () => undefined, err: (l) => lines.push(l) } });
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("Cannot read the outbox in the PostgreSQL database no_such_database");
+    expect(lines[0]).toContain("does not exist");
   });
 });

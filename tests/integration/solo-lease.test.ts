@@ -1,4 +1,5 @@
-// Two processes on one SQLite file (a rolling restart): only the holder of
+// Two processes on one database (a rolling restart; a SQLite file, or
+// PostgreSQL with TEST_ENGINE=postgres): only the holder of
 // the sender lease posts into the group; the other answers requests and
 // queues, and takes over when the first stops (at once on SIGTERM, within
 // the lease's TTL on SIGKILL), delivering what is queued once, in order.
@@ -10,6 +11,7 @@ import { SENDER_LEASE_TTL_MS } from "../../server/app.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { spawnApp, type AppProcess } from "../fixtures/spawn-app.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
+import { databaseUrlFor } from "../fixtures/test-app.js";
 
 const GROUP = -1004455667788;
 let tg: TelegramStandIn;
@@ -33,10 +35,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A process on the database `db` names (the same name, the same database), on the engine under test. */
 async function start(db: string, instance: string): Promise<AppProcess> {
   const app = await spawnApp({
     ...tg.envFor(GROUP),
-    DATABASE_URL: `file:${path.join(dir, db)}`,
+    DATABASE_URL: await databaseUrlFor(path.join(dir, db)),
     UPLOAD_DIR: path.join(dir, "uploads"),
     TEST_BOT_INFO: JSON.stringify(tg.botInfo),
     INSTANCE_ID: instance,
@@ -55,8 +58,8 @@ async function send(app: AppProcess, text: string): Promise<string> {
 }
 
 test("only the lease holder sends; on SIGTERM the other takes over at once and delivers the queue once, in order", async () => {
-  const first = await start("term.db", "first");
-  const second = await start("term.db", "second");
+  const first = await start("term", "first");
+  const second = await start("term", "second");
   expect(await health(first)).toMatchObject({ instance: "first", leader: true });
   expect(await health(second)).toMatchObject({ instance: "second", leader: false });
 
@@ -89,8 +92,8 @@ test("only the lease holder sends; on SIGTERM the other takes over at once and d
 }, 60_000);
 
 test("after a SIGKILL of the holder the other takes over within the TTL and delivers the queue once, in order", async () => {
-  const first = await start("kill.db", "first");
-  const second = await start("kill.db", "second");
+  const first = await start("kill", "first");
+  const second = await start("kill", "second");
   expect((await health(first)).leader).toBe(true);
 
   tg.setDown(true);

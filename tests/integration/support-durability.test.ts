@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { spawnApp } from "../fixtures/spawn-app.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { startTestApp, sqliteOf } from "../fixtures/test-app.js";
+import { databaseUrlFor, startTestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1009876543210;
 let tg: TelegramStandIn;
@@ -24,10 +24,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function telegramEnv(db: string): Record<string, string> {
+/** The env of a spawned app on its own database (`name`), on the engine under test; the same name finds the same database after a restart. */
+async function telegramEnv(name: string): Promise<Record<string, string>> {
   return {
     ...tg.envFor(GROUP),
-    DATABASE_URL: `file:${path.join(dir, db)}`,
+    DATABASE_URL: await databaseUrlFor(path.join(dir, name)),
     UPLOAD_DIR: path.join(dir, "uploads"),
     TEST_BOT_INFO: JSON.stringify(tg.botInfo),
   };
@@ -36,7 +37,7 @@ function telegramEnv(db: string): Record<string, string> {
 describe("SIGKILL while messages are queued", () => {
   test("every queued message is delivered once, in order, after the restart", async () => {
     tg.setDown(true);
-    const first = await spawnApp(telegramEnv("kill.db"));
+    const first = await spawnApp(await telegramEnv("kill"));
     const texts = Array.from({ length: 12 }, (_, i) => `durable-${String(i).padStart(2, "0")}`);
     for (const text of texts) {
       const res = await postJson<{ delivery: string }>(`${first.url}/send_message`, { user_id: "kill-user", message: text });
@@ -47,7 +48,7 @@ describe("SIGKILL while messages are queued", () => {
     await first.exited;
 
     tg.setDown(false);
-    const second = await spawnApp(telegramEnv("kill.db"));
+    const second = await spawnApp(await telegramEnv("kill"));
     try {
       await expect.poll(() => tg.sent(GROUP).filter((m) => m.text?.includes("durable-")).length, { timeout: 15_000 }).toBe(12);
       const delivered = tg.sent(GROUP).filter((m) => m.text?.includes("durable-")).map((m) => m.text?.slice(-10));
@@ -66,7 +67,7 @@ describe("SIGTERM", () => {
   test("finishes the request in flight, closes cleanly and exits within the bound", async () => {
     tg.setDown(false);
     tg.setDelay(600);
-    const app = await spawnApp(telegramEnv("term.db"));
+    const app = await spawnApp(await telegramEnv("term"));
     try {
       const inFlight = postJson<{ delivery: string; message_id: number | null }>(`${app.url}/send_message`, { user_id: "term-user", message: "в полёте" });
       await new Promise((r) => setTimeout(r, 150));
@@ -100,8 +101,8 @@ describe("idempotency", () => {
       );
       expect(answers.every((a) => a.status === 200)).toBe(true);
       expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
-      const stored = sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = 'idem'").get() as { n: number };
-      expect(stored.n).toBe(1);
+      const stored = await t.app.db.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE user_id = 'idem'");
+      expect(stored?.n).toBe(1);
       await expect.poll(() => tg.sent(GROUP).length - before).toBe(1);
       // A later retry, after the first answer was recorded, gets it again.
       const retry = await postJson(`${t.url}/send_message`, { user_id: "idem", message: "один раз", client_message_id: "key-1" });

@@ -5,7 +5,7 @@ import { makePng } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1001234567890;
 
@@ -34,10 +34,8 @@ afterEach(() => {
   tg.setDelay(0);
 });
 
-function mappedUser(telegramId: number): string | undefined {
-  const row = sqliteOf(t.app.db).prepare("SELECT user_id FROM message_mapping WHERE chat_id = ? AND telegram_message_id = ?").get(GROUP, telegramId) as
-    | { user_id: string }
-    | undefined;
+async function mappedUser(telegramId: number): Promise<string | undefined> {
+  const row = await t.app.db.sql.get<{ user_id: string }>("SELECT user_id FROM message_mapping WHERE chat_id = ? AND telegram_message_id = ?", [GROUP, telegramId]);
   return row?.user_id;
 }
 
@@ -57,7 +55,7 @@ describe("text", () => {
     expect(posted).toContain(`ID: ${user}`);
     expect(posted.endsWith(text)).toBe(true);
     expect(call?.messageIds).toEqual([res.body.message_id]);
-    expect(mappedUser(res.body.message_id as number)).toBe(user);
+    expect(await mappedUser(res.body.message_id as number)).toBe(user);
     const history = await requestJson<{ messages: { id: number }[] }>(`${t.url}/message_history/${user}`);
     expect(history.body.messages.map((m) => m.id)).toContain(res.body.id);
   });
@@ -71,7 +69,7 @@ describe("text", () => {
     expect(pieces.length).toBeGreaterThanOrEqual(3);
     for (const piece of pieces) {
       expect(piece.text?.length).toBeLessThanOrEqual(4096);
-      expect(mappedUser(piece.message_id)).toBe(user);
+      expect(await mappedUser(piece.message_id)).toBe(user);
     }
     // Each piece is a header line or two, a blank line, then the text.
     const bodies = pieces.map((p) => (p.text ?? "").slice((p.text ?? "").indexOf("\n\n") + 2));
@@ -105,7 +103,7 @@ describe("photos", () => {
     expect(call?.media.map((m) => m.source)).toEqual(["upload", "upload", "upload"]);
     expect(call?.messageIds).toHaveLength(3);
     expect(res.body.message_id).toBe(call?.messageIds[0]);
-    for (const id of call?.messageIds ?? []) expect(mappedUser(id)).toBe(user);
+    for (const id of call?.messageIds ?? []) expect(await mappedUser(id)).toBe(user);
   });
 
   test("a caption that does not fit goes as its own message before the photo", async () => {
@@ -150,9 +148,10 @@ describe("when Telegram is in trouble", () => {
     expect(res.body).toMatchObject({ delivery: "queued", message_id: null });
     expect(Date.now() - started).toBeLessThan(1000);
     await expect.poll(() => tg.sent(GROUP).some((m) => m.text?.endsWith("после паузы")), { timeout: 5000 }).toBe(true);
-    const delivered = sqliteOf(t.app.db).prepare("SELECT delivery, telegram_message_id AS tid FROM messages WHERE id = ?").get(res.body.id) as { delivery: string; tid: number };
-    expect(delivered.delivery).toBe("sent");
-    expect(mappedUser(delivered.tid)).toBe(user);
+    // Telegram has the post before our commit of its delivery: wait for the commit.
+    const delivered = () => t.app.db.sql.get<{ delivery: string; tid: number }>("SELECT delivery, telegram_message_id AS tid FROM messages WHERE id = ?", [res.body.id]);
+    await expect.poll(async () => (await delivered())?.delivery).toBe("sent");
+    expect(await mappedUser((await delivered())?.tid as number)).toBe(user);
   });
 
   test("an outage answers queued; everything arrives once, in order, when it ends", async () => {

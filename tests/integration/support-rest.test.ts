@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeGif, makePng, makePngOfSize } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import type { History, SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 
 /** A GET on a connection of its own (no keep-alive pool), as 20 different phones would make it. */
@@ -304,8 +304,8 @@ describe("GET /message_history", () => {
       expect(answers.filter((a) => a.body.greeting_sent)).toHaveLength(1);
       const history = await requestJson<History>(`${t.url}/message_history/${user}`);
       expect(history.body.messages.filter((m) => m.message === "Здравствуйте, Олег!")).toHaveLength(1);
-      const greetingsInDb = sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND direction = 'support'").get(user) as { n: number };
-      expect(greetingsInDb.n).toBe(1);
+      const greetingsInDb = await t.app.db.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE user_id = ? AND direction = 'support'", [user]);
+      expect(greetingsInDb?.n).toBe(1);
     } finally {
       t.app.server.off("connection", count);
       await other.app.close();
@@ -314,10 +314,9 @@ describe("GET /message_history", () => {
 
   test("limit over 200 returns the newest 200", async () => {
     const user = uniqueUser();
-    const insert = sqliteOf(t.app.db).prepare("INSERT INTO messages (user_id, message, direction, created_at) VALUES (?, ?, 'user', ?)");
-    sqliteOf(t.app.db).transaction(() => {
-      for (let i = 0; i < 250; i++) insert.run(user, `n${i}`, new Date().toISOString());
-    })();
+    await t.app.db.sql.transaction(async (tx) => {
+      for (let i = 0; i < 250; i++) await tx.run("INSERT INTO messages (user_id, message, direction, created_at) VALUES (?, ?, 'user', ?)", [user, `n${i}`, new Date()]);
+    });
     const res = await requestJson<History>(`${t.url}/message_history/${user}?limit=500`);
     expect(res.body.messages).toHaveLength(200);
     expect(res.body.messages[0]?.message).toBe("n51");

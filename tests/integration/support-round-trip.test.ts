@@ -11,7 +11,7 @@ import { postJson, requestJson } from "../fixtures/http.js";
 import { connectSocket } from "../fixtures/socket.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { ChatItem as Wire } from "../fixtures/wire.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1005550001111;
 const SECRET = "round-trip-secret_123";
@@ -149,13 +149,14 @@ describe("send → group → agent reply → history, socket, push", () => {
   });
 
   test("replies to nothing the bot posted, and other chats, reach no user", async () => {
-    const before = (sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
+    const supportMessages = async () => (await t.app.db.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'"))?.n;
+    const before = await supportMessages();
+    expect(before).toBeTypeOf("number");
     const loose = tg.updates.groupText({ chatId: GROUP, text: "просто болтаем" });
     const otherChat = tg.updates.groupText({ chatId: -100999, text: "чужой чат", replyTo: 1 });
     expect((await webhook(loose)).status).toBe(200);
     expect((await webhook(otherChat)).status).toBe(200);
-    const after = (sqliteOf(t.app.db).prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'support'").get() as { n: number }).n;
-    expect(after).toBe(before);
+    expect(await supportMessages()).toBe(before);
   });
 
   test("a wrong or missing secret is refused and nothing is processed", async () => {

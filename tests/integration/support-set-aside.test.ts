@@ -9,7 +9,7 @@ import { createLogger } from "../../server/logger.js";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { startTestApp, type TestApp, sqliteOf } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 const GROUP = -1004440001111;
 
@@ -41,7 +41,7 @@ afterEach(() => tg.clearFaults());
 const health = async () => (await requestJson<Health>(`${t.url}/health`)).body;
 const posted = (tag: string) => tg.sent(GROUP).filter((m) => (m.text ?? m.caption ?? "").includes(tag));
 const send = (user: string, message: string, extra: Record<string, unknown> = {}) => postJson<SendAnswer>(`${t.url}/send_message`, { user_id: user, message, ...extra });
-const deliveryOf = (id: number) => (sqliteOf(t.app.db).prepare("SELECT delivery FROM messages WHERE id = ?").get(id) as { delivery: string }).delivery;
+const deliveryOf = async (id: number) => (await t.app.db.sql.get<{ delivery: string }>("SELECT delivery FROM messages WHERE id = ?", [id]))?.delivery;
 
 describe("a message Telegram will not take", () => {
   test("a text refused every way is set aside; the messages behind it arrive, in order, and it stays in the history", async () => {
@@ -64,12 +64,13 @@ describe("a message Telegram will not take", () => {
     expect(after.queue.depth).toBe(0);
     expect(after.queue.set_aside?.count).toBe(before + 1);
     expect(after.queue.set_aside?.latest_reason).toContain("message is too long");
-    expect(deliveryOf(refused.body.id)).toBe("set_aside");
+    expect(await deliveryOf(refused.body.id)).toBe("set_aside");
     // ...and in /metrics, where an alert rule (README, "Operating it") watches it.
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^outbox_set_aside_jobs\\{lane="telegram"\\} ${before + 1}$`, "m"));
     // One error line an operator can act on: why, and the command that sends it again.
-    const jobId = (sqliteOf(t.app.db).prepare("SELECT id FROM outbox WHERE message_id = ?").get(refused.body.id) as { id: number }).id;
+    const jobId = (await t.app.db.sql.get<{ id: number }>("SELECT id FROM outbox WHERE message_id = ?", [refused.body.id]))?.id;
+    expect(jobId).toBeTypeOf("number");
     const errors = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: number }).filter((e) => e.level === 50 && e.jobId === jobId);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.msg).toContain("message is too long");
@@ -94,7 +95,7 @@ describe("a message Telegram will not take", () => {
     expect(plain?.text).toContain(`ID: ${user}`);
     expect(plain?.entities ?? []).toEqual([]);
     expect(next?.text).toContain("после формата");
-    expect(deliveryOf(first.body.id)).toBe("sent");
+    expect(await deliveryOf(first.body.id)).toBe("sent");
   });
 
   test("a photo refused as a file and then as a link is set aside with its reason in /health", async () => {
@@ -110,6 +111,6 @@ describe("a message Telegram will not take", () => {
     const after = await health();
     expect(after.queue.set_aside?.count).toBe(before + 1);
     expect(after.queue.set_aside?.latest_reason).toContain("TEXT_INVALID");
-    expect(deliveryOf(photo.body.id)).toBe("set_aside");
+    expect(await deliveryOf(photo.body.id)).toBe("set_aside");
   });
 });

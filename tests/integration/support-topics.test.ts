@@ -13,7 +13,6 @@ import { makePng } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
 import type { History, SendAnswer } from "../fixtures/wire.js";
 import { pause, startDesk, type Desk } from "./desk-setup.js";
-import { sqliteOf } from "../fixtures/test-app.js";
 
 const GROUP = -1005550009999;
 const OTHER_BOT: User = { id: 8_800_000_002, is_bot: true, first_name: "Other bot", username: "other_topic_bot" };
@@ -361,9 +360,10 @@ describe("a restart between topic creation and the first post", () => {
         const made = topicsOf(tg, user);
         // at most one orphan (empty), never two in use
         expect(made.length).toBeLessThanOrEqual(2);
-        const rows = sqliteOf(second.t.app.db)
-          .prepare(`SELECT message_thread_id AS thread FROM support_topics WHERE chat_id = ? AND user_id = ? AND state != 'gone'`)
-          .all(String(GROUP), user) as { thread: number }[];
+        const rows = await second.t.app.db.sql.all<{ thread: number }>(
+          "SELECT message_thread_id AS thread FROM support_topics WHERE chat_id = ? AND user_id = ? AND state != 'gone'",
+          [String(GROUP), user],
+        );
         expect(rows).toHaveLength(1);
         const inUse = rows[0]?.thread as number;
         expect(postsIn(tg, inUse).map((m) => m.text?.split("\n\n").at(-1))).toEqual(["первое", "второе"]);

@@ -10,7 +10,7 @@ import { Bot } from "grammy";
 import sharp from "sharp";
 import type { Update } from "grammy/types";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type Db } from "../../server/db/database.js";
+import { migrationsDirFor, openDatabase, type Db } from "../../server/db/database.js";
 import { Router } from "../../server/http/router.js";
 import { createLogger } from "../../server/logger.js";
 import { UploadStore } from "../../server/storage/uploads.js";
@@ -19,14 +19,13 @@ import { createSupportReplies, type SupportReplyInput } from "../../server/teleg
 import { createWebhookHandler, handleTelegramHealth } from "../../server/telegram/webhook.js";
 import { carriesLocation, leftRedRightBlue, photoWithLocation } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { sqliteOf } from "../fixtures/test-app.js";
+import { databaseUrlFor, PROJECT_ROOT, testEngine } from "../fixtures/test-app.js";
 
 const GROUP = -1009876543210;
 const SECRET = "hook-Secret_123";
 const INSTANCE = "hook-test";
 // An agent's phone photo: taken sideways (Orientation 6), with its location in Exif, XMP, IPTC and a comment.
 const JPEG = await photoWithLocation("jpeg", { width: 60, height: 40, orientation: 6, pixels: leftRedRightBlue(60, 40) });
-const migrationsDir = path.resolve(import.meta.dirname, "../../prisma/migrations");
 const logger = createLogger({ level: "silent", secrets: [] });
 
 interface Harness {
@@ -87,7 +86,8 @@ async function stopServer(): Promise<void> {
 beforeEach(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "tg-webhook-"));
   const tg = await startTelegramStandIn();
-  const db = await openDatabase({ url: `file:${path.join(dir, "test.db")}`, migrationsDir });
+  const url = await databaseUrlFor(dir);
+  const db = await openDatabase({ url, migrationsDir: migrationsDirFor(url, PROJECT_ROOT) });
   h = { tg, db, dir, server: createServer(), url: "", replies: [], mapping: new Map(), failNextReply: 0, replyDelayMs: 0, ackBudgetMs: 5000 };
   await serve();
 });
@@ -296,18 +296,23 @@ describe("POST /api/telegram/webhook", () => {
   it("counts rows written before claims existed as done: the migration keeps them, and their updates are not run again", async () => {
     await stopServer();
     await h.db.close();
-    // A database as the previous release left it: every migration before the claims one.
+    // A database as the previous release left it: every migration of the engine's before the claims one.
+    const url = await databaseUrlFor(path.join(h.dir, "upgraded"));
+    const migrationsDir = migrationsDirFor(url, PROJECT_ROOT);
     const older = path.join(h.dir, "older-migrations");
     cpSync(migrationsDir, older, { recursive: true, filter: (src) => !src.includes("processed_update_claims") });
-    const file = path.join(h.dir, "upgraded.db");
-    const before = await openDatabase({ url: `file:${file}`, migrationsDir: older });
-    expect(sqliteOf(before).prepare("SELECT name FROM pragma_table_info('processed_updates')").pluck().all()).toEqual(["update_id", "created_at"]);
+    const before = await openDatabase({ url, migrationsDir: older });
+    const columns =
+      testEngine === "postgres"
+        ? await before.sql.all<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'processed_updates' ORDER BY ordinal_position")
+        : await before.sql.all<{ name: string }>("SELECT name FROM pragma_table_info('processed_updates')");
+    expect(columns.map((c) => c.name)).toEqual(["update_id", "created_at"]);
     const posted = await postedFor("user-12");
     const update = h.tg.updates.groupText({ chatId: GROUP, text: "answered by the old release", replyTo: posted });
-    sqliteOf(before).prepare("INSERT INTO processed_updates (update_id) VALUES (?)").run(update.update_id);
+    await before.sql.run("INSERT INTO processed_updates (update_id) VALUES (?)", [update.update_id]);
     await before.close();
 
-    h.db = await openDatabase({ url: `file:${file}`, migrationsDir });
+    h.db = await openDatabase({ url, migrationsDir });
     expect(h.db.appliedMigrations).toEqual([expect.stringMatching(/_processed_update_claims$/)]);
     expect(await claimRow(update.update_id)).toMatchObject({ state: "done", claimedBy: null, claimExpiresAt: null });
     await serve();

@@ -3,7 +3,8 @@
 // the first still works on it. The update is processed once: the instance
 // holding the claim answers 200, the other 200 (done) or 503 (still being
 // processed), never both processing. Two real apps (createApp) in webhook
-// mode on one SQLite file, the Telegram stand-in behind both.
+// mode on one database (a SQLite file, or PostgreSQL with
+// TEST_ENGINE=postgres), the Telegram stand-in behind both.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { postJson, requestJson } from "../fixtures/http.js";
 import { plainJpeg } from "../fixtures/images.js";
 import { startTelegramStandIn, type TelegramStandIn } from "../fixtures/telegram-stand-in.js";
-import { sqliteOf, startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 import type { SendAnswer } from "../fixtures/wire.js";
 
 const GROUP = -1002223334445;
@@ -26,9 +27,9 @@ let b: TestApp;
 let post: number; // the group post of USER's message that agents reply to
 
 /** expect.poll works inside tests only; the set-up waits with this */
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -51,7 +52,7 @@ beforeAll(async () => {
   await until(() => tg.sent(GROUP).some((m) => m.text?.endsWith("a question for both instances")), "the message is posted into the group");
   post = tg.sent(GROUP).at(-1)?.message_id ?? 0;
   // Telegram has the post before the sender commits its mapping: wait for the commit.
-  const mapped = () => (sqliteOf(a.app.db).prepare("SELECT count(*) FROM message_mapping").pluck().get() as number) > 0;
+  const mapped = async () => ((await a.app.db.sql.get<{ n: number }>("SELECT count(*) AS n FROM message_mapping"))?.n ?? 0) > 0;
   await until(mapped, "the post is mapped to the user");
 });
 
