@@ -160,7 +160,8 @@ export class GroupDelivery {
       return;
     }
     const [kind, jobId, telegramMessageId] = payload.split(":");
-    if (kind !== "sent") return;
+    // The sender's own word comes back to it too; it settles its waiters itself, after recording.
+    if (kind !== "sent" || this.leading()) return;
     this.waiters.get(Number(jobId))?.({ delivery: "sent", telegramMessageId: Number(telegramMessageId) });
   }
 

@@ -120,10 +120,16 @@ export class SupportService {
       }
       const userStates = this.deps.userStates.in(tx);
       if (await userStates.isBanned(input.userId)) throw bannedError();
+      // A closed conversation opens again with the user's next message.
+      // Before the lane's lock: what runs under it is every instance's
+      // sends one at a time, so it holds the two inserts and the commit only.
+      const createdAt = new Date();
+      await userStates.reopen(input.userId, createdAt);
       // The message's id must follow the group's order (its post's job id):
       // on PostgreSQL both are taken under the lane's lock, in commit order.
       await groupDelivery.lockLane(tx);
       const message = await messages.insertOnce({
+        createdAt,
         userId: input.userId,
         userName: input.userName,
         text: input.text,
@@ -138,8 +144,6 @@ export class SupportService {
         return { existing, message: null, jobId: null } as const;
       }
       const jobId = await this.deps.groupDelivery.enqueuePost(tx, { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos });
-      // A closed conversation opens again with the user's next message.
-      await userStates.reopen(input.userId, message.createdAt);
       return { existing: null, message, jobId } as const;
     });
 
