@@ -3,9 +3,10 @@
 // from this process, measures a floor server in the same run, and prints
 // one table; results go to .bench/results.{json,md}.
 //
-//   npm run bench                  full run (~7 minutes on 2 cores)
+//   npm run bench                  full run (~8 minutes on 2 cores, the cluster phase included)
 //   npm run bench -- --quick       smoke run: small database, short cells, no drain rate
-//   npm run bench -- --only=send,history   some phases: send, history, realtime, miniapp, drain, metrics
+//   npm run bench -- --only=send,history   some phases: send, history, realtime, miniapp, drain, metrics, cluster
+//   npm run bench -- --cluster     the cluster phase only (also `npm run bench --cluster`)
 //   npm run bench -- --profile     also record a CPU profile of every service process (.bench/profiles)
 //   npm run bench -- --no-build    measure the existing build even if the sources are newer
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { formatProfile, summarizeProfile } from "./lib/cpu-profile.js";
 import { ensureBuild, killAll, ROOT, type ServerProcess } from "./lib/processes.js";
 import { machineLine, markdownTable, textTable, type MachineInfo } from "./lib/report.js";
 import { StandInProcess } from "./lib/stand-in-protocol.js";
+import { clusterPhase } from "./phases/cluster.js";
 import { drainPhase } from "./phases/drain.js";
 import { historyPhase } from "./phases/history.js";
 import { metricsScrapePhase } from "./phases/metrics-scrape.js";
@@ -23,7 +25,7 @@ import { miniAppPhase } from "./phases/mini-app.js";
 import { realtimePhase } from "./phases/realtime.js";
 import { sendMessagePhase } from "./phases/send-message.js";
 
-const PHASES = ["send", "history", "realtime", "miniapp", "drain", "metrics"] as const;
+const PHASES = ["send", "history", "realtime", "miniapp", "drain", "metrics", "cluster"] as const;
 type Phase = (typeof PHASES)[number];
 // The suite must stop by itself, whatever hangs.
 const WATCHDOG_MS = 15 * 60_000;
@@ -32,7 +34,9 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const profile = args.includes("--profile");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const only = new Set<Phase>(onlyArg ? (onlyArg.split(",").filter((p) => (PHASES as readonly string[]).includes(p)) as Phase[]) : PHASES);
+// `npm run bench --cluster` (no `--`) reaches the script only as npm's config variable npm_config_cluster.
+const clusterOnly = args.includes("--cluster") || process.env.npm_config_cluster === "true";
+const only = new Set<Phase>(onlyArg ? (onlyArg.split(",").filter((p) => (PHASES as readonly string[]).includes(p)) as Phase[]) : clusterOnly ? ["cluster"] : PHASES);
 
 const outDir = path.join(ROOT, ".bench");
 const logDir = path.join(outDir, "logs");
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
     }
     if (only.has("drain")) await run("drain", () => drainPhase(ctx));
     if (only.has("metrics")) await run("metrics", () => metricsScrapePhase(ctx));
+    if (only.has("cluster")) await run("cluster", () => clusterPhase(ctx));
   } finally {
     await standIn.stop();
     killAll();

@@ -39,7 +39,7 @@ export function markdownTable(rows: Row[], machine: MachineInfo): string {
     "|---|---|---|---|---|---|---|",
     ...rows.map((r) => `| ${[r.group, r.metric, r.target, r.measured, r.floor ?? "", ratioText(r), verdict(r)].map(escape).join(" | ")} |`),
     "",
-    "Load is closed-loop (each of c workers waits for its answer before sending the next request) from a separate process over keep-alive connections; latencies are per request, write to last byte. Ratios compare throughput with the floor measured in the same run, cell next to cell.",
+    "Load is closed-loop (each of c workers waits for its answer before sending the next request) from a separate process over keep-alive connections; latencies are per request, write to last byte. Ratios compare throughput with the floor measured in the same run, cell next to cell (cluster rows: with the solo SQLite instance).",
   ];
   return lines.join("\n");
 }

@@ -6,95 +6,37 @@
 // clients live in this (the load) process, so "time to the last delivery"
 // also includes this process reading 1k frames: an upper bound.
 import { performance } from "node:perf_hooks";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { ms, type BenchContext, type Row } from "../lib/context.js";
-import { encodeRequest, KeepAliveConnection } from "../lib/keep-alive-client.js";
+import { KeepAliveConnection } from "../lib/keep-alive-client.js";
 import type { ServerProcess } from "../lib/processes.js";
+import { connectSocket, measureReplyLatency, postJson, type Transports, type WireMessage } from "../lib/reply-latency.js";
 import { summarize } from "../lib/stats.js";
 
-interface WireMessage {
-  id: number;
-  user_id: string;
-  message: string;
-}
-
-/**
- * "default": socket.io-client as the apps leave it (long-polling first, then
- * the upgrade to WebSocket); "websocket": WebSocket from the start.
- */
-type Transports = "default" | "websocket";
-
-function connectSocket(url: string, userId: string, transports: Transports = "websocket"): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const options = { forceNew: true, reconnection: false, timeout: 30_000 };
-    const socket = transports === "default" ? io(url, options) : io(url, { ...options, transports: ["websocket"] });
-    const fail = (error: Error) => {
-      socket.close();
-      reject(error);
-    };
-    socket.once("connect_error", fail);
-    socket.once("joined", () => {
-      socket.off("connect_error", fail);
-      resolve(socket);
-    });
-    socket.once("connect", () => socket.emit("join_chat", { user_id: userId }));
-  });
-}
-
-async function post(connection: KeepAliveConnection, server: ServerProcess, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const answer = await connection.request(encodeRequest("127.0.0.1", server.port, { method: "POST", path, body: JSON.stringify(body), headers }));
-  if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}: ${answer.body.toString("utf8").slice(0, 300)}`);
-  return JSON.parse(answer.body.toString("utf8")) as Record<string, unknown>;
-}
-
 async function replyLatency(ctx: BenchContext, app: ServerProcess, connection: KeepAliveConnection, transports: Transports): Promise<Row> {
-  const userId = `reply-user-${transports}`;
-  const socket = await connectSocket(app.url, userId, transports);
-  try {
-    const sent = await post(connection, app, "/send_message", { user_id: userId, user_name: "Reply Bench", message: "Помогите, пожалуйста" });
-    const telegramId = sent.message_id;
-    if (typeof telegramId !== "number") throw new Error(`the first message was not posted to the group at once (${JSON.stringify(sent)})`);
-    const warmup = 20;
-    const updates = await ctx.standIn.replies(Number(ctx.groupChatId), telegramId, warmup + ctx.settings.replies, "Ответ агента");
-    const latencies: number[] = [];
-    let missed = 0;
-    for (const [i, update] of updates.entries()) {
-      const text = (update as { message?: { text?: string } }).message?.text ?? "";
-      const arrived = new Promise<number>((resolve) => {
-        const onMessage = (m: WireMessage) => {
-          if (m.message !== text) return;
-          socket.off("new_message", onMessage);
-          resolve(performance.now());
-        };
-        socket.on("new_message", onMessage);
-        setTimeout(() => {
-          socket.off("new_message", onMessage);
-          resolve(NaN);
-        }, 5_000);
-      });
-      const t0 = performance.now();
-      await post(connection, app, "/api/telegram/webhook", update, { "X-Telegram-Bot-Api-Secret-Token": ctx.webhookSecret });
-      const t1 = await arrived;
-      if (Number.isNaN(t1)) missed++;
-      else if (i >= warmup) latencies.push(t1 - t0);
-    }
-    const summary = summarize(latencies);
-    // With the defaults the client should have left polling during the warm-up.
-    const transport = socket.io.engine.transport.name;
-    const clients = transports === "default" ? `client defaults, ended on ${transport}` : "WebSocket only";
-    ctx.progress(`  reply → new_message (${clients}): p50 ${ms(summary.p50)} ms, p99 ${ms(summary.p99)} ms over ${latencies.length} replies${missed ? `, ${missed} never arrived` : ""}`);
-    return {
-      id: transports === "default" ? "reply_to_socket_default" : "reply_to_socket",
-      group: "Realtime",
-      metric: `agent reply → new_message, ${clients} (${latencies.length} replies, sequential)`,
-      target: "p99 ≤10 ms",
-      measured: `p50 ${ms(summary.p50)} · p99 ${ms(summary.p99)} · max ${ms(summary.max)} ms${missed ? ` · ${missed} lost` : ""}`,
-      pass: summary.p99 <= 10 && missed === 0,
-      data: { ...summary, replies: latencies.length, missed, transport },
-    };
-  } finally {
-    socket.close();
-  }
+  const summary = await measureReplyLatency({
+    socketUrl: app.url,
+    send: connection,
+    webhook: connection,
+    webhookSecret: ctx.webhookSecret,
+    userId: `reply-user-${transports}`,
+    transports,
+    warmup: 20,
+    replies: ctx.settings.replies,
+    makeReplies: (replyTo, count) => ctx.standIn.replies(Number(ctx.groupChatId), replyTo, count, "Ответ агента"),
+  });
+  const { transport, missed } = summary;
+  const clients = transports === "default" ? `client defaults, ended on ${transport}` : "WebSocket only";
+  ctx.progress(`  reply → new_message (${clients}): p50 ${ms(summary.p50)} ms, p99 ${ms(summary.p99)} ms over ${summary.replies} replies${missed ? `, ${missed} never arrived` : ""}`);
+  return {
+    id: transports === "default" ? "reply_to_socket_default" : "reply_to_socket",
+    group: "Realtime",
+    metric: `agent reply → new_message, ${clients} (${summary.replies} replies, sequential)`,
+    target: "p99 ≤10 ms",
+    measured: `p50 ${ms(summary.p50)} · p99 ${ms(summary.p99)} · max ${ms(summary.max)} ms${missed ? ` · ${missed} lost` : ""}`,
+    pass: summary.p99 <= 10 && missed === 0,
+    data: { ...summary },
+  };
 }
 
 async function openMany(ctx: BenchContext, app: ServerProcess, count: number): Promise<Socket[]> {
@@ -143,7 +85,7 @@ async function fanOut(ctx: BenchContext, app: ServerProcess, connection: KeepAli
       }
     });
     const t0 = performance.now();
-    const answered = post(connection, app, "/send_message", { user_id: room, message: text });
+    const answered = postJson(connection, "/send_message", { user_id: room, message: text });
     const last = await done;
     await answered;
     for (const socket of sockets) socket.removeAllListeners("new_message");

@@ -18,9 +18,12 @@ function body(i: number): string {
 
 const accept = (status: number, answer: Buffer) => status === 200 && answer.includes('"success":true');
 
-function target(server: ServerProcess, pathName: string): LoadTarget {
-  return { port: server.port, request: (i) => ({ method: "POST", path: pathName, body: body(i) }), accept };
+/** /send_message (or the floor's `pathName` variant) on `port`, each request from one of 5k users; an error unless answered success. */
+export function sendMessageTarget(port: number, pathName = "/send_message"): LoadTarget {
+  return { port, request: (i) => ({ method: "POST", path: pathName, body: body(i) }), accept };
 }
+
+const target = (server: ServerProcess, pathName: string) => sendMessageTarget(server.port, pathName);
 
 function report(ctx: BenchContext, label: string, result: LoadResult): void {
   ctx.progress(`  ${label} c=${result.concurrency}: ${rate(result.rps)} req/s, p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms${result.errors ? `, ${result.errors} errors (${result.firstError})` : ""}`);
