@@ -78,6 +78,9 @@ export interface SetAsideStats {
 /** Reasons are kept short: they are shown in /health and tables. */
 const REASON_MAX = 500;
 
+/** The lanes whose lock a transaction holds (a transaction's runner lives as long as it). */
+const lanesLocked = new WeakMap<SqlRunner, Set<Lane>>();
+
 /** Notified (after commit) with the lane's name whenever a job is enqueued or put back in line. */
 export const OUTBOX_CHANNEL = "outbox_jobs";
 
@@ -89,9 +92,15 @@ export class OutboxStore {
     return new OutboxStore(tx);
   }
 
-  /** Call inside a transaction: the lane's lock (PostgreSQL; see above) until it commits. Taking it again is harmless. */
+  /** Call inside a transaction: the lane's lock (PostgreSQL; see above) until it commits. Taken once per transaction. */
   async lockLane(lane: Lane): Promise<void> {
-    if (this.q.dialect === "postgres") await this.q.get(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`outbox:${lane}`]);
+    if (this.q.dialect !== "postgres") return;
+    const held = lanesLocked.get(this.q) ?? new Set<Lane>();
+    // Every send of every instance waits for this lock: no round trip more than needed under it.
+    if (held.has(lane)) return;
+    await this.q.get(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`outbox:${lane}`]);
+    held.add(lane);
+    lanesLocked.set(this.q, held);
   }
 
   /** Call inside a transaction (on PostgreSQL the lane's lock lasts until it commits). */
