@@ -54,6 +54,7 @@ import { Reminders } from "./support/reminders.js";
 import { targetOptions, waitingUserTarget, type GroupTarget } from "./telegram/group-target.js";
 import { NOT_SHOWN_TEXT } from "./telegram/support-replies.js";
 import { createTelegramRuntime } from "./telegram/telegram-runtime.js";
+import { DeskCalls, type DeskCall } from "./telegram/desk-calls.js";
 
 export type { RequestHandler } from "./http/dispatch.js";
 
@@ -210,6 +211,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       groupDelivery.leadershipGained().catch((error: unknown) => logger.error({ err: error }, "could not rebuild the group's pacing window after taking the sender lease"));
       leaderWork(() => {
         pushDelivery.start();
+        desk.start();
         telegram.start();
         // Reminders post into the group: one process sends them, as it sends users' posts.
         reminders?.start();
@@ -217,7 +219,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     onLost: () => {
       metrics.setLeader(false);
-      leaderWork(() => Promise.all([pushDelivery.stop(), telegram.stop(), reminders?.stop()]));
+      leaderWork(() => Promise.all([pushDelivery.stop(), desk.stop(), telegram.stop(), reminders?.stop()]));
     },
   });
   // The push lane, reminders, polling and the bot menu run on the lease holder only;
@@ -254,6 +256,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     sharedOutcomes: db.engine === "postgres",
   });
   const bot = telegram.bot;
+  // Answers, notices and reactions go into the group from the sender only (server/telegram/desk-calls.ts).
+  const runDeskCall = async (call: DeskCall): Promise<boolean> => {
+    if (!bot) throw new Error("the Telegram bot is off");
+    if (call.kind === "answer") {
+      await budget.send("answer", () => bot.api.sendMessage(call.chatId, call.text, targetOptions(call.target)));
+      return true;
+    }
+    return (await budget.send("reaction", () => bot.api.setMessageReaction(call.chatId, call.messageId, [{ type: "emoji", emoji: call.emoji }]))) !== null;
+  };
+  const desk = new DeskCalls({ sql: db.sql, outbox, leading: () => senderLease.held, run: runDeskCall, logger });
   const feedback = new DeliveryFeedback({
     sql: db.sql,
     logger,
@@ -261,7 +273,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     socketsOf: (userId) => hub.socketsOf(userId),
     async setReaction(chatId, telegramMessageId, emoji) {
       if (!bot) return false;
-      return (await budget.send("reaction", () => bot.api.setMessageReaction(chatId, telegramMessageId, [{ type: "emoji", emoji }]))) !== null;
+      return desk.submit({ kind: "reaction", chatId, messageId: telegramMessageId, emoji });
     },
   });
   const pushDelivery = new PushDelivery({
@@ -296,7 +308,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // updates), then the answer goes on in the background.
   const tellAgent = async (chatId: number, target: GroupTarget, text: string) => {
     if (!bot) throw new Error("the Telegram bot is off");
-    const sending = budget.send("answer", () => bot.api.sendMessage(chatId, text, targetOptions(target)));
+    const sending = desk.submit({ kind: "answer", chatId, target, text });
     let timer: NodeJS.Timeout | undefined;
     const held = new Promise<"later">((resolve) => (timer = setTimeout(resolve, ANSWER_HOLD_MS, "later")));
     try {
@@ -416,7 +428,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           // process that holds it sends from its first request on.
           // Work enqueued by any instance (or an operator's retry) wakes its lane here at once.
           void db.sql
-            .listen(OUTBOX_CHANNEL, (lane) => (lane === "push" ? pushDelivery.kick() : groupDelivery.kick()))
+            .listen(OUTBOX_CHANNEL, (lane) => (lane === "push" ? pushDelivery.kick() : lane === "desk" ? desk.kick() : groupDelivery.kick()))
             .then(() => senderLease.start())
             .then(() => Promise.all([groupDelivery.start(), albums.start()]))
             .then(() => resolve(server.address() as AddressInfo), reject);
@@ -428,7 +440,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
         let workersDone = false;
-        const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), albums.stop(), reminders?.stop(), feedback.idle(), telegram.stop()]).then(() => {
+        const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), desk.stop(), albums.stop(), reminders?.stop(), feedback.idle(), telegram.stop()]).then(() => {
           workersDone = true;
         });
         await Promise.race([Promise.all([dispatcher.idle(), workersStopped]), deadline]);

@@ -16,7 +16,7 @@ import type { TelegramCallOutcome } from "../telegram/call-counter.js";
 export const UNMATCHED_ROUTE = "unmatched";
 export const PAGES_ROUTE = "next";
 
-const LANES: readonly Lane[] = ["telegram", "push"];
+const LANES: readonly Lane[] = ["telegram", "push", "desk"];
 const HTTP_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const BOT_API_METHOD = /^[A-Za-z]{1,64}$/;
 

@@ -17,7 +17,7 @@
 // the lock first, with lockLane. (SQLite has one writer.)
 import { readTime, type SqlRunner, type SqlTime } from "../db/sql.js";
 
-export type Lane = "telegram" | "push";
+export type Lane = "telegram" | "push" | "desk";
 
 export interface OutboxJob<P = unknown> {
   id: number;
@@ -192,7 +192,7 @@ export class OutboxStore {
 function toJob<P>(row: JobRow): OutboxJob<P> {
   return {
     id: row.id,
-    lane: row.lane === "push" ? "push" : "telegram",
+    lane: row.lane === "push" || row.lane === "desk" ? row.lane : "telegram",
     kind: row.kind,
     userId: row.user_id,
     messageId: row.message_id,

@@ -235,6 +235,21 @@ describe.skipIf(!findNginx())("two instances on PostgreSQL and Redis behind ngin
     }
   });
 
+  test("an agent's /info that lands on the instance that does not send is answered in the group by the one that does", async () => {
+    const [leader] = await leaderName();
+    const follower = cluster.instances.find((i) => i.name !== leader);
+    const post = cluster.tg.sent(GROUP).find((m) => m.text?.includes("spread-04"));
+    expect(post).toBeDefined();
+    const update = cluster.tg.updates.groupText({ chatId: GROUP, text: "/info", replyTo: post?.message_id });
+    const commandId = (update as { message: { message_id: number } }).message.message_id;
+    expect((await webhookTo(follower?.url ?? "", update)).status).toBe(200);
+    await expect.poll(() => cluster.tg.sent(GROUP).filter((m) => m.reply_to_message?.message_id === commandId).length, { timeout: 10_000, interval: 100 }).toBe(1);
+    const answer = cluster.tg.sent(GROUP).find((m) => m.reply_to_message?.message_id === commandId);
+    expect(answer?.text).toContain("su-0");
+    // Everything the bot posted into the group so far came from the sender: answers and reactions too.
+    for (const method of ["sendMessage", "setMessageReaction"]) expect(new Set(cluster.tg.callsTo(method).filter((c) => c.ok).map((c) => c.caller)), method).toEqual(new Set([leader]));
+  });
+
   test("SIGKILL of the leader with messages queued: the other takes over within 15 s and delivers them once, in order", async () => {
     const [leader] = await leaderName();
     const other = cluster.instances.find((i) => i.name !== leader)?.name as string;
