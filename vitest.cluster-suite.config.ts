@@ -13,6 +13,9 @@
 //   before any instance sees it.
 // - startup-warnings, shutdown, ops-ready-and-logs: one process's start-up
 //   lines, shutdown and /ready with its database taken away.
+// - support-reminders: restarts by closing t.app alone (its folder must
+//   outlive the restart), which in a cluster leaves the other instance
+//   running, and sending, beside the restarted pair.
 // - webhook-instances: starts its own second instance already; outbox-cli:
 //   the CLI on a database, no HTTP.
 import { defineConfig } from "vitest/config";
@@ -35,7 +38,6 @@ export const CLUSTER_SUITE_FILES = [
   "support-reactions",
   "support-read-state",
   "support-realtime",
-  "support-reminders",
   "support-rest",
   "support-round-trip",
   "support-set-aside",
