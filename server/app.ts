@@ -55,6 +55,7 @@ import { targetOptions, waitingUserTarget, type GroupTarget } from "./telegram/g
 import { NOT_SHOWN_TEXT } from "./telegram/support-replies.js";
 import { createTelegramRuntime } from "./telegram/telegram-runtime.js";
 import { DeskCalls, type DeskCall } from "./telegram/desk-calls.js";
+import { TOPIC_MODE_CHANNEL } from "./telegram/topics.js";
 
 export type { RequestHandler } from "./http/dispatch.js";
 
@@ -184,7 +185,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const limiter = new RequestLimiter({
     limits: withOverrides(config.rateLimits, options.rateLimits),
     trustProxy: config.trustProxy,
-    ...(redis ? { shared: { redis: redis.client, instances: config.clusterSize } } : {}),
+    ...(redis ? { shared: { redis: redis.client, instances: config.clusterSize, keyPrefix: `${config.redisKeyPrefix}rl` } } : {}),
   });
   const identity = createUserIdentity(config.userHashSecret);
   const hub = new RealtimeHub({
@@ -193,7 +194,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     authorize: config.apiKey ? createKeyCheck(config.apiKey) : undefined,
     identity,
     limiter,
-    ...(redis ? { adapter: createAdapter(redis.client) } : {}),
+    // REDIS_KEY_PREFIX keeps two deployments on one Redis apart: without it
+    // they would share rooms (a reply reaching the other's sockets), counts
+    // and Telegram pauses. Empty, these are the libraries' own defaults.
+    ...(redis
+      ? {
+          adapter: createAdapter(redis.client, {
+            streamName: `${config.redisKeyPrefix}socket.io`,
+            channelPrefix: `${config.redisKeyPrefix}socket.io`,
+            sessionKeyPrefix: `${config.redisKeyPrefix}sio:session:`,
+          }),
+        }
+      : {}),
   });
 
   // One sender per database: a second process on the same file (a rolling
@@ -235,7 +247,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     pacer: new GroupPacer(pacerLimits),
     userPostWaiting: async () => (await outbox.head("telegram")) !== null,
     headroom: Math.max(1, Math.ceil(pacerLimits.perGroup / 4)),
-    ...(redis ? { sharedPause: new RedisSharedPause({ redis: redis.client, logger }) } : {}),
+    ...(redis ? { sharedPause: new RedisSharedPause({ redis: redis.client, logger, keyPrefix: `${config.redisKeyPrefix}pause` }) } : {}),
   });
   const groupDelivery = new GroupDelivery({
     sql: db.sql,
@@ -429,7 +441,12 @@ export async function createApp(options: AppOptions): Promise<App> {
           // Work enqueued by any instance (or an operator's retry) wakes its lane here at once.
           void db.sql
             .listen(OUTBOX_CHANNEL, (lane) => (lane === "push" ? pushDelivery.kick() : lane === "desk" ? desk.kick() : groupDelivery.kick()))
+            .then(() => db.sql.listen(TOPIC_MODE_CHANNEL, (reason) => telegram.topics.mode.disabledElsewhere(reason)))
             .then(() => senderLease.start())
+            // The sender checks topic mode when it takes the lease; the
+            // others check too (two read-only calls, without log lines), so
+            // that /health on any instance says what one would (SPEC §8).
+            .then(() => (senderLease.held ? undefined : telegram.topics.mode.start({ quiet: true })))
             .then(() => Promise.all([groupDelivery.start(), albums.start()]))
             .then(() => resolve(server.address() as AddressInfo), reject);
         });

@@ -53,6 +53,10 @@ const variables = {
   },
   clusterSize: { names: ["CLUSTER_SIZE"], schema: optionalText.transform((v) => v ?? "2").pipe(z.string().regex(/^[1-9]\d{0,2}$/, "must be the number of instances (a whole number from 1)").transform(Number)) },
   redisUrl: { names: ["REDIS_URL"], schema: optionalText.pipe(z.string().regex(/^rediss?:\/\/.+/, "must be a Redis URL such as redis://localhost:6379").optional()) },
+  redisKeyPrefix: {
+    names: ["REDIS_KEY_PREFIX"],
+    schema: optionalText.transform((v) => v ?? "").pipe(z.string().regex(/^[\w:.-]{0,64}$/, "may hold only A-Z, a-z, 0-9, _, :, . and - (up to 64 characters)")),
+  },
   uploadDir: { names: ["UPLOAD_DIR"], schema: optionalText.transform((v) => v ?? "./uploads") },
   fcmServiceAccountPath: { names: ["FCM_SERVICE_ACCOUNT_PATH"], schema: optionalText },
   publicWebappUrl: { names: ["PUBLIC_WEBAPP_URL"], schema: optionalText.pipe(urlText.optional()) },

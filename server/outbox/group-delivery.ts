@@ -420,7 +420,7 @@ export class GroupDelivery {
     // Telegram will not let the bot manage topics any more (rights taken
     // away, topics turned off): the posts go on in reply mode rather than
     // holding every user's messages.
-    topics?.mode.disable(`Telegram refused ${method} (${failure.description})`);
+    await topics?.mode.disable(`Telegram refused ${method} (${failure.description})`);
     return 0;
   }
 

@@ -79,7 +79,7 @@ export class SupportService {
     const pending = this.pendingAnswers.get(idempotencyKey(userId, clientMessageId));
     if (pending) return pending;
     const stored = await this.deps.messages.byClientMessageId(userId, clientMessageId);
-    return stored ? answerFor(stored) : null;
+    return stored ? this.recordedAnswer(stored, userId, clientMessageId) : null;
   }
 
   /**
@@ -88,6 +88,25 @@ export class SupportService {
    */
   async assertMaySend(userId: string): Promise<void> {
     if (await this.deps.userStates.isBanned(userId)) throw bannedError();
+  }
+
+  /**
+   * A retry whose first request is still waiting for Telegram on another
+   * instance (SPEC §8; on this one, pendingAnswers has it): it waits for the
+   * answer that request records, so both get the same answer, as they would
+   * from one instance. Only while the first can still be waiting; a first
+   * request that died answers from the row (queued, or sent).
+   */
+  private async recordedAnswer(existing: StoredUserMessage, userId: string, clientMessageId: string | null): Promise<SendMessageAnswer> {
+    const wait = this.sendWaitMs + ANSWER_RECORD_MARGIN_MS;
+    // (the row's time is the first instance's clock: bounded by ours too)
+    const deadline = Math.min(existing.createdAt.getTime() + wait, Date.now() + wait);
+    let current = existing;
+    while (clientMessageId && !current.idempotentAnswer && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, ANSWER_POLL_MS));
+      current = (await this.deps.messages.byClientMessageId(userId, clientMessageId)) ?? current;
+    }
+    return answerFor(current);
   }
 
   async sendUserMessage(input: SendUserMessageInput): Promise<SendResult> {
@@ -147,8 +166,9 @@ export class SupportService {
       return { existing: null, message, jobId } as const;
     });
 
-    // Stored by an earlier request (this process's has finished: it saved its answer) or by another instance.
-    if (stored.existing) return { answer: answerFor(stored.existing), duplicate: true };
+    // Stored by an earlier request (this process's has finished: it saved its
+    // answer) or by another instance, whose request may still be waiting.
+    if (stored.existing) return { answer: await this.recordedAnswer(stored.existing, input.userId, input.clientMessageId ?? null), duplicate: true };
 
     realtime.emitToUser(stored.message);
     const outcome = await groupDelivery.awaitOutcome(stored.jobId, stored.message.id, this.sendWaitMs);
@@ -233,6 +253,10 @@ function buildAnswer(message: ChatMessage, outcome: DeliveryOutcome): SendMessag
     delivery: outcome.delivery,
   };
 }
+
+/** How long after its wait a first request may take to record its answer. */
+const ANSWER_RECORD_MARGIN_MS = 1_000;
+const ANSWER_POLL_MS = 50;
 
 function answerFor(stored: StoredUserMessage): SendMessageAnswer {
   if (stored.idempotentAnswer) return JSON.parse(stored.idempotentAnswer) as SendMessageAnswer;

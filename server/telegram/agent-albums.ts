@@ -15,7 +15,7 @@
 // appending it would change a message the user may have read, and Telegram
 // delivers an album's items within a second of each other, so a late one
 // means a redelivery or a clock far off, not a photo the agent meant to add.
-import { readTime, type Sql, type SqlTime } from "../db/sql.js";
+import { readTime, type Sql, type SqlRunner, type SqlTime } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 
 /** How long an album waits after its newest item before it is delivered. */
@@ -167,7 +167,20 @@ export class AgentAlbums {
 
   private async flush(chat: string, mediaGroupId: string): Promise<void> {
     if (this.arriving.has(`${chat}\u0000${mediaGroupId}`)) return this.arm(chat, mediaGroupId, this.quietMs);
-    const rows = await this.deps.sql.all<ItemRow>(
+    const { sql } = this.deps;
+    if (sql.dialect !== "postgres") return this.flushItems(sql, chat, mediaGroupId);
+    // Instances that each got items of one album (SPEC §8) each flush it:
+    // under the album's lock the second waits for the first to deliver and
+    // mark the items, then finds none left, so the agent hears of a video
+    // once and the user gets one message.
+    await sql.transaction(async (tx) => {
+      await tx.get(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`album:${chat}:${mediaGroupId}`]);
+      await this.flushItems(tx, chat, mediaGroupId);
+    });
+  }
+
+  private async flushItems(q: SqlRunner, chat: string, mediaGroupId: string): Promise<void> {
+    const rows = await q.all<ItemRow>(
       `SELECT chat_id, telegram_message_id, user_id, kind, photo_url, caption, thread_id, received_at FROM agent_album_items
        WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL ORDER BY telegram_message_id`,
       [chat, mediaGroupId],
@@ -189,7 +202,7 @@ export class AgentAlbums {
       threadId: first.thread_id,
     };
     await this.deps.deliver(album);
-    await this.deps.sql.run(`UPDATE agent_album_items SET delivered_at = ? WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL`, [this.now(), chat, mediaGroupId]);
+    await q.run(`UPDATE agent_album_items SET delivered_at = ? WHERE chat_id = ? AND media_group_id = ? AND delivered_at IS NULL`, [this.now(), chat, mediaGroupId]);
     await this.prune();
   }
 

@@ -18,7 +18,7 @@ import { createGroupSender, type GroupSender } from "./group-sender.js";
 import { startPolling, type Polling } from "./polling.js";
 import { createSupportReplies, type SupportRepliesDeps } from "./support-replies.js";
 import { classifySendError } from "./send-errors.js";
-import { TopicMode } from "./topics.js";
+import { TOPIC_MODE_CHANNEL, TopicMode } from "./topics.js";
 import { TopicStore } from "./topics-store.js";
 import { createWebhookHandler, handleTelegramHealth } from "./webhook.js";
 
@@ -71,6 +71,7 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
       return bot.botInfo.id;
     },
     logger,
+    announce: (reason) => db.sql.notify(TOPIC_MODE_CHANNEL, reason),
   });
   const userForTopic = async (chatId: number, threadId: number) => (await topicStore.byThread(chatId, threadId))?.userId ?? null;
   /** /close in topic mode: the topic is closed; the user's next message reopens it (GroupDelivery). */

@@ -33,6 +33,12 @@ export interface TopicModeStatus {
   reason: string | null;
 }
 
+/**
+ * The NOTIFY channel on which the sender tells the other instances that
+ * Telegram took topic mode away (disable), so every /health says so.
+ */
+export const TOPIC_MODE_CHANNEL = "topic_mode";
+
 export interface TopicModeDeps {
   /** SUPPORT_TOPICS=on */
   wanted: boolean;
@@ -43,6 +49,8 @@ export interface TopicModeDeps {
   botId: () => Promise<number>;
   logger: Logger;
   backoff?: Backoff;
+  /** tells the other instances about a disable() (TOPIC_MODE_CHANNEL); they call disabledElsewhere */
+  announce?: (reason: string) => Promise<void>;
 }
 
 const NOT_FORUM = "the support group is not a forum: turn on Topics in the group's settings (Edit → Topics), then restart the service";
@@ -56,6 +64,8 @@ export class TopicMode {
   private lastLogged: string | null = null;
   private readonly backoff: Backoff;
   private firstAnswer = false;
+  /** an instance that does not send checks without log lines: the sender's are the operator's */
+  private quiet = false;
 
   constructor(private readonly deps: TopicModeDeps) {
     this.backoff = deps.backoff ?? new Backoff(2_000, 5 * 60_000);
@@ -82,10 +92,13 @@ export class TopicMode {
   }
 
   /** Starts the check in the background; never throws. */
-  start(): void {
+  start({ quiet = false }: { quiet?: boolean } = {}): void {
     if (!this.deps.wanted || !this.deps.api || !this.deps.chatId) return;
-    // Started again when this process takes the sender lease back.
+    this.quiet = quiet;
+    // Started again when this process takes the sender lease back (every
+    // instance checks at start, so each /health can say what it found).
     this.stopped = false;
+    if (this.timer) clearTimeout(this.timer);
     void this.check();
   }
 
@@ -95,9 +108,16 @@ export class TopicMode {
   }
 
   /** Telegram took the rights away after the check (createForumTopic refused): back to reply mode. */
-  disable(reason: string): void {
+  async disable(reason: string): Promise<void> {
     this.state = { enabled: false, reason };
     this.deps.logger.error({ reason }, `topic mode is off: ${reason}; support messages go into the group's General topic, as in reply mode. Fix it and restart the service`);
+    await this.deps.announce?.(reason).catch((error: unknown) => this.deps.logger.warn({ err: error }, "could not tell the other instances that topic mode is off; their /health says so after their restart"));
+  }
+
+  /** Another instance's disable(): the sender logged it; this one only reports it. */
+  disabledElsewhere(reason: string): void {
+    if (!this.deps.wanted) return;
+    this.state = { enabled: false, reason };
   }
 
   private async check(): Promise<void> {
@@ -119,12 +139,12 @@ export class TopicMode {
       const allowed = member.status === "creator" || (member.status === "administrator" && member.can_manage_topics === true);
       if (!allowed) return this.refuse(NO_RIGHTS);
       this.state = { enabled: true, reason: null };
-      logger.info({ chatId: id }, "topic mode is on: each app user's messages go into their own topic of the support group");
+      if (!this.quiet) logger.info({ chatId: id }, "topic mode is on: each app user's messages go into their own topic of the support group");
     } catch (error) {
       const failure = classifySendError(error);
       if (failure.kind === "transient" || failure.kind === "rate_limited") {
         this.state = { enabled: false, reason: `not checked yet: Telegram could not be reached (${failure.description})` };
-        if (this.lastLogged !== failure.description) {
+        if (this.lastLogged !== failure.description && !this.quiet) {
           this.lastLogged = failure.description;
           logger.warn({ reason: failure.description }, "cannot check topic mode yet (Telegram unreachable); working in reply mode meanwhile, retrying");
         }
@@ -140,6 +160,6 @@ export class TopicMode {
 
   private refuse(reason: string): void {
     this.state = { enabled: false, reason };
-    this.deps.logger.warn({ reason }, `SUPPORT_TOPICS=on but topics cannot be used: ${reason}. Working in reply mode`);
+    if (!this.quiet) this.deps.logger.warn({ reason }, `SUPPORT_TOPICS=on but topics cannot be used: ${reason}. Working in reply mode`);
   }
 }

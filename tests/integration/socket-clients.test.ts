@@ -196,9 +196,10 @@ describe("the raw Engine.IO 4 protocol over a WebSocket", () => {
 
   test("the server pings; a client that answers pong stays, one that does not is dropped", async () => {
     // The real interval is 25 s; a short one lets the test watch several.
-    const engineOptions = t.app.hub.io.engine.opts;
-    const saved = { pingInterval: engineOptions.pingInterval, pingTimeout: engineOptions.pingTimeout };
-    Object.assign(engineOptions, { pingInterval: 150, pingTimeout: 150 });
+    // (on every instance: in a cluster the sockets may land on any of them)
+    const engines = t.apps.map((app) => app.hub.io.engine.opts);
+    const saved = engines.map((opts) => ({ pingInterval: opts.pingInterval, pingTimeout: opts.pingTimeout }));
+    for (const opts of engines) Object.assign(opts, { pingInterval: 150, pingTimeout: 150 });
     const polite = await RawClient.open(t.url);
     const silent = await RawClient.open(t.url);
     try {
@@ -217,7 +218,7 @@ describe("the raw Engine.IO 4 protocol over a WebSocket", () => {
       polite.send(`42${JSON.stringify(["join_chat", { user_id: "raw-ping" }])}`);
       expect(await polite.event("joined")).toEqual({ user_id: "raw-ping" });
     } finally {
-      Object.assign(engineOptions, saved);
+      engines.forEach((opts, i) => Object.assign(opts, saved[i]));
       polite.ws.close();
       silent.ws.close();
     }

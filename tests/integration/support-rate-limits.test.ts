@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makePng } from "../fixtures/images.js";
 import { photoForm, postJson, requestJson } from "../fixtures/http.js";
-import { startTestApp, type TestApp } from "../fixtures/test-app.js";
+import { startTestApp, testEngine, type TestApp } from "../fixtures/test-app.js";
 
 const PLENTY = { points: 10_000, windowSeconds: 60 };
 
@@ -113,6 +113,9 @@ describe("per client address", () => {
   test("X-Forwarded-For is ignored unless the service is told it sits behind a proxy", async () => {
     const spoofed = await postJson(`${t.url}/send_message`, { user_id: "spoof", message: "hi" }, { "X-Forwarded-For": "203.0.113.7" });
     expect(spoofed.status).toBe(429);
+    // TEST_ENGINE=cluster: nginx is the proxy, and adds the address it saw
+    // (loopback, for every request of this test) as the last hop.
+    if (testEngine === "cluster") return;
     const proxied = await startTestApp({ env: { TRUST_PROXY: "true", RATE_LIMIT_SEND_PER_IP: "1/60" } });
     try {
       const send = (ip: string) => postJson(`${proxied.url}/send_message`, { user_id: `via-${ip}`, message: "hi" }, { "X-Forwarded-For": `198.51.100.1, ${ip}` });

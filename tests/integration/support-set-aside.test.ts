@@ -65,8 +65,9 @@ describe("a message Telegram will not take", () => {
     expect(after.queue.set_aside?.count).toBe(before + 1);
     expect(after.queue.set_aside?.latest_reason).toContain("message is too long");
     expect(await deliveryOf(refused.body.id)).toBe("set_aside");
-    // ...and in /metrics, where an alert rule (README, "Operating it") watches it.
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    // ...and in /metrics, where an alert rule (README, "Operating it") watches it
+    // (Prometheus scrapes an instance itself: nginx does not serve /metrics).
+    const metrics = await (await fetch(`${t.instanceUrls[0]}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^outbox_set_aside_jobs\\{lane="telegram"\\} ${before + 1}$`, "m"));
     // One error line an operator can act on: why, and the command that sends it again.
     const jobId = (await t.app.db.sql.get<{ id: number }>("SELECT id FROM outbox WHERE message_id = ?", [refused.body.id]))?.id;

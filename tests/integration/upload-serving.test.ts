@@ -12,6 +12,8 @@ import { startTestApp, type TestApp } from "../fixtures/test-app.js";
 
 let t: TestApp;
 let originalOpen: UploadStore["open"];
+/** Every instance's store opens files with `open` (in a cluster a request may reach any of them; they share UPLOAD_DIR). */
+const openWith = (open: UploadStore["open"]) => t.apps.forEach((app) => (app.uploads.open = open));
 const BYTES = randomBytes(512 * 1024);
 
 /** A stored file put straight on disk (the store serves any file under a name it could have given). */
@@ -25,9 +27,7 @@ beforeAll(async () => {
   t = await startTestApp();
   originalOpen = t.app.uploads.open.bind(t.app.uploads);
 });
-afterEach(() => {
-  t.app.uploads.open = originalOpen;
-});
+afterEach(() => openWith(originalOpen));
 afterAll(async () => {
   await t.close();
 });
@@ -42,21 +42,21 @@ async function stillServing(): Promise<void> {
 
 test("a file removed after it was found is a 404, and the service carries on", async () => {
   const name = storedFile();
-  t.app.uploads.open = async (filename) => {
+  openWith(async (filename) => {
     const file = await originalOpen(filename);
     if (file) await rm(file.path);
     return file;
-  };
+  });
   const answer = await requestJson(`${t.url}/uploads/${name}`);
   expect(answer.status).toBe(404);
   expect(answer.body).toEqual({ success: false, error: "no such upload" });
-  t.app.uploads.open = originalOpen;
+  openWith(originalOpen);
   await stillServing();
 });
 
 test("a read that fails mid-stream cuts that answer short, and the service carries on", async () => {
   const name = storedFile();
-  t.app.uploads.open = async (filename) => {
+  openWith(async (filename) => {
     const file = await originalOpen(filename);
     if (!file) return file;
     return {
@@ -73,11 +73,11 @@ test("a read that fails mid-stream cuts that answer short, and the service carri
         return stream;
       },
     };
-  };
+  });
   const answer = await fetch(`${t.url}/uploads/${name}`);
   expect(answer.status).toBe(200);
   expect(answer.headers.get("content-length")).toBe(String(BYTES.length));
   await expect(answer.arrayBuffer()).rejects.toThrow();
-  t.app.uploads.open = originalOpen;
+  openWith(originalOpen);
   await stillServing();
 });

@@ -72,6 +72,7 @@ describe("bad values", () => {
     [{ INITDATA_MAX_AGE_SECONDS: "-5" }, "INITDATA_MAX_AGE_SECONDS"],
     [{ TELEGRAM_WEBHOOK_SECRET: "has spaces in it" }, "TELEGRAM_WEBHOOK_SECRET"],
     [{ TRUST_PROXY: "yes" }, "TRUST_PROXY"],
+    [{ REDIS_KEY_PREFIX: "has spaces" }, "REDIS_KEY_PREFIX"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ RATE_LIMITS: "sometimes" }, "RATE_LIMITS"],
     [{ RATE_LIMIT_SEND_PER_USER: "30" }, "RATE_LIMIT_SEND_PER_USER"],
@@ -96,7 +97,8 @@ describe("bad values", () => {
   test("DATABASE_URL may name PostgreSQL (SPEC §8); REDIS_URL goes with it", () => {
     const config = parseConfig({ DATABASE_URL: "postgresql://support:s3cret@db:5432/support", REDIS_URL: "redis://cache:6379/0" }, cwd);
     expect(config).toMatchObject({ databaseEngine: "postgres", databasePath: null, databaseUrl: "postgresql://support:s3cret@db:5432/support", redisUrl: "redis://cache:6379/0" });
-    expect(parseConfig({}, cwd)).toMatchObject({ databaseEngine: "sqlite", redisUrl: null });
+    expect(parseConfig({}, cwd)).toMatchObject({ databaseEngine: "sqlite", redisUrl: null, redisKeyPrefix: "" });
+    expect(parseConfig({ REDIS_KEY_PREFIX: "staging:" }, cwd).redisKeyPrefix).toBe("staging:");
   });
 
   test("a group chat id may be a supergroup id or a public @username", () => {
