@@ -442,6 +442,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           void db.sql
             .listen(OUTBOX_CHANNEL, (lane) => (lane === "push" ? pushDelivery.kick() : lane === "desk" ? desk.kick() : groupDelivery.kick()))
             .then(() => db.sql.listen(TOPIC_MODE_CHANNEL, (reason) => telegram.topics.mode.disabledElsewhere(reason)))
+            .then(() => desk.attach())
             .then(() => senderLease.start())
             // The sender checks topic mode when it takes the lease; the
             // others check too (two read-only calls, without log lines), so
@@ -457,6 +458,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
         const stopAccepting = new Promise<void>((resolve) => server.close(() => resolve()));
         let workersDone = false;
+        // Shutting down: no waiting for the sender's word on queued answers and reactions.
+        desk.detach();
         const workersStopped = Promise.all([groupDelivery.stop(), pushDelivery.stop(), desk.stop(), albums.stop(), reminders?.stop(), feedback.idle(), telegram.stop()]).then(() => {
           workersDone = true;
         });

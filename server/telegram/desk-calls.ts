@@ -4,10 +4,11 @@
 // the sender lease's holder runs these calls itself, inside the group's
 // budget (server/outbox/group-budget.ts); any other instance (the webhook
 // update landed there) queues them in the outbox's "desk" lane, and the
-// holder runs them in order. They stay best-effort, as on one instance: an
-// answer Telegram refuses is logged and dropped, a reaction with no room
-// in the budget is dropped.
-import type { SqlRunner } from "../db/sql.js";
+// holder runs them in order and says so (DONE_CHANNEL), so a webhook
+// request waits for its answer as it would on one instance. They stay
+// best-effort, as on one instance: an answer Telegram refuses is logged and
+// dropped, a reaction with no room in the budget is dropped.
+import type { Sql } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 import type { OutboxStore } from "../outbox/outbox-store.js";
 import { QUEUE_RECHECK_MS, WakeableLoop } from "../outbox/wakeable-loop.js";
@@ -19,10 +20,14 @@ export type DeskCall =
   | { kind: "reaction"; chatId: number; messageId: number; emoji: DeliveryReaction };
 
 export const DESK_CALL = "desk_call";
+/** The sender's word that a queued call was made (or dropped): the job's id. */
+const DONE_CHANNEL = "desk_calls_done";
 const BATCH = 20;
+/** A queued call's submitter stops waiting for the sender's word after this long. */
+const WAIT_MS = 10_000;
 
 export interface DeskCallsDeps {
-  sql: { transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> };
+  sql: Sql;
   outbox: OutboxStore;
   /** whether this instance holds the sender lease */
   leading(): boolean;
@@ -33,6 +38,8 @@ export interface DeskCallsDeps {
 
 export class DeskCalls {
   private readonly loop: WakeableLoop;
+  private readonly waiting = new Map<number, () => void>();
+  private unlisten: (() => void) | null = null;
 
   constructor(private readonly deps: DeskCallsDeps) {
     this.loop = new WakeableLoop(
@@ -50,10 +57,27 @@ export class DeskCalls {
    */
   async submit(call: DeskCall): Promise<boolean> {
     if (this.deps.leading()) return this.deps.run(call);
-    await this.deps.sql.transaction((tx) =>
-      this.deps.outbox.in(tx).enqueue<DeskCall>({ lane: "desk", kind: DESK_CALL, userId: String(call.chatId), messageId: null, payload: call }),
-    );
+    let done!: Promise<void>;
+    await this.deps.sql.transaction(async (tx) => {
+      const id = await this.deps.outbox.in(tx).enqueue<DeskCall>({ lane: "desk", kind: DESK_CALL, userId: String(call.chatId), messageId: null, payload: call });
+      // Listening before the commit: the sender cannot answer before it sees the job.
+      done = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => finish(), WAIT_MS);
+        const finish = () => {
+          clearTimeout(timer);
+          this.waiting.delete(id);
+          resolve();
+        };
+        this.waiting.set(id, finish);
+      });
+    });
+    await done;
     return true;
+  }
+
+  /** Hears the sender's word on queued calls (every instance). */
+  async attach(): Promise<void> {
+    this.unlisten ??= await this.deps.sql.listen(DONE_CHANNEL, (id) => this.waiting.get(Number(id))?.());
   }
 
   /** The sender's part: runs what other instances queued. */
@@ -69,6 +93,13 @@ export class DeskCalls {
     return this.loop.stop();
   }
 
+  /** Shutdown: no more waiting for the sender's word. */
+  detach(): void {
+    this.unlisten?.();
+    this.unlisten = null;
+    for (const finish of [...this.waiting.values()]) finish();
+  }
+
   private async step(): Promise<number> {
     if (!this.deps.leading()) return Infinity;
     const jobs = await this.deps.outbox.due<DeskCall>("desk", new Date(), BATCH);
@@ -80,6 +111,7 @@ export class DeskCalls {
       }
       // Done either way: best-effort, never retried (as on one instance).
       await this.deps.outbox.remove(job.id);
+      await this.deps.sql.notify(DONE_CHANNEL, String(job.id));
     }
     return jobs.length === BATCH ? 0 : Infinity;
   }

@@ -256,14 +256,15 @@ describe.skipIf(!findNginx())("two instances on PostgreSQL and Redis behind ngin
     expect(leader).toBeDefined();
 
     cluster.tg.setDown(true);
-    const queued = Array.from({ length: 4 }, (_, i) => `takeover-q${i}`);
+    // Few: the earlier tests' posts, answers and reactions used most of the group's 20 a minute.
+    const queued = Array.from({ length: 3 }, (_, i) => `takeover-q${i}`);
     for (const text of queued) expect((await sendViaLb("tk-user", text)).delivery).toBe("queued");
     await cluster.kill(leader as string);
     const killedAt = Date.now();
     cluster.tg.setDown(false);
 
     // nginx skips the dead instance (connection refused → next upstream): clients see no error.
-    const after = ["takeover-a0", "takeover-a1"];
+    const after = ["takeover-a0"];
     for (const text of after) await sendViaLb("tk-user", text);
 
     await expect.poll(async () => (await cluster.health(other)).leader, { timeout: 15_000, interval: 100 }).toBe(true);
