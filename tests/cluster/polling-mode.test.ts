@@ -4,19 +4,29 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { postJson, requestJson } from "../fixtures/http.js";
 import type { ChatItem, SendAnswer } from "../fixtures/wire.js";
-import { startCluster, type Cluster } from "./cluster.js";
+import { clusterEngines, startCluster, type Cluster } from "./cluster.js";
 import { findNginx } from "./nginx.js";
 
 const GROUP = -1007700445566;
 
-describe.skipIf(!findNginx())("two instances behind nginx, polling mode", () => {
+// On one SQLite file (two processes of a rolling restart) and on PostgreSQL + Redis (a cluster).
+const storages = [
+  { name: "one SQLite file", engines: async () => ({ drop: async () => undefined }) },
+  { name: "PostgreSQL and Redis", engines: () => clusterEngines() },
+];
+
+describe.skipIf(!findNginx()).each(storages)("two instances behind nginx on $name, polling mode", (storage) => {
   let cluster: Cluster;
+  let dropDatabase: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    cluster = await startCluster({ group: GROUP, env: { TELEGRAM_MODE: "polling" } });
+    const engines: { databaseUrl?: string; redisUrl?: string; drop(): Promise<void> } = await storage.engines();
+    dropDatabase = engines.drop;
+    cluster = await startCluster({ group: GROUP, databaseUrl: engines.databaseUrl, redisUrl: engines.redisUrl, env: { TELEGRAM_MODE: "polling" } });
   });
   afterAll(async () => {
     await cluster?.close();
+    await dropDatabase();
   });
 
   const pollers = (since: number) => new Set(cluster.tg.callsTo("getUpdates").filter((c) => c.at >= since).map((c) => c.caller));
