@@ -31,7 +31,7 @@ import { ServiceMetrics } from "./ops/metrics.js";
 import { buildOpenApiDocument } from "./ops/openapi.js";
 import { opsApiDoc, registerOpsRoutes } from "./ops/ops-routes.js";
 import { databaseCheck, type ReadinessCheck } from "./ops/readiness.js";
-import { GroupDelivery, type DeliveryObserver } from "./outbox/group-delivery.js";
+import { GroupDelivery, type DeliveryObserver } from "./telegram/group-lane.js";
 import { OUTBOX_CHANNEL, OutboxStore } from "./outbox/outbox-store.js";
 import { GroupBudget } from "./outbox/group-budget.js";
 import { GroupPacer, TELEGRAM_LIMITS, type PacerLimits } from "./outbox/pacer.js";

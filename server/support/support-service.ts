@@ -5,7 +5,7 @@
 import type { Sql } from "../db/sql.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { DeliveryOutcome, GroupDelivery } from "../outbox/group-delivery.js";
+import type { DeliveryOutcome, GroupDelivery } from "../telegram/group-lane.js";
 import type { PushDelivery } from "../outbox/push-delivery.js";
 import type { OutgoingPhoto, ReadState, RealtimePort } from "../ports.js";
 import type { GreetingStore } from "./greeting-store.js";

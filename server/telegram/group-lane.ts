@@ -1,4 +1,4 @@
-// Delivers user messages into the support group from the outbox, strictly in
+// The outbox's Telegram lane: delivers user messages into the support group, strictly in
 // the order they were accepted (one group, so that is per user and per group
 // order at once), within Telegram's pacing, through outages and restarts.
 //
@@ -34,18 +34,18 @@ import type { Sql, SqlRunner } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 import type { MappingStore } from "../support/mapping-store.js";
 import type { MessageStore } from "../support/message-store.js";
-import { fallbackAfter, planFromProgress, type GroupPostPayload, type PlannedCall } from "../telegram/group-post-fallback.js";
+import { fallbackAfter, planFromProgress, type GroupPostPayload, type PlannedCall } from "./group-post-fallback.js";
 import type { GroupPost } from "../ports.js";
-import type { GroupSender } from "../telegram/group-sender.js";
-import { topicName, type TopicMode } from "../telegram/topics.js";
-import type { TopicStore, UserTopic } from "../telegram/topics-store.js";
-import { classifySendError, type SendFailure } from "../telegram/send-errors.js";
-import type { OutboxJob, OutboxStore } from "./outbox-store.js";
-import type { PostPacer } from "./group-budget.js";
-import { Backoff } from "./backoff.js";
-import { QUEUE_RECHECK_MS, WakeableLoop } from "./wakeable-loop.js";
+import type { GroupSender } from "./group-sender.js";
+import { topicName, type TopicMode } from "./topics.js";
+import type { TopicStore, UserTopic } from "./topics-store.js";
+import { classifySendError, type SendFailure } from "./send-errors.js";
+import type { OutboxJob, OutboxStore } from "../outbox/outbox-store.js";
+import type { PostPacer } from "../outbox/group-budget.js";
+import { Backoff } from "../outbox/backoff.js";
+import { QUEUE_RECHECK_MS, WakeableLoop } from "../outbox/wakeable-loop.js";
 
-export type { GroupPostPayload } from "../telegram/group-post-fallback.js";
+export type { GroupPostPayload } from "./group-post-fallback.js";
 
 export const GROUP_POST = "group_post";
 
