@@ -76,6 +76,9 @@ const variables = {
 } as const;
 
 type Variables = typeof variables;
+
+/** Values never repeated in an error line: they may hold a token, a key or a password. */
+const CREDENTIALS = new Set<keyof Variables>(["botToken", "databaseUrl", "redisUrl", "webhookSecret", "apiKey", "userHashSecret"]);
 type Parsed = { [K in keyof Variables]: z.output<Variables[K]["schema"]> };
 
 export interface ServiceAccount {
@@ -179,7 +182,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     const result = (schema as z.ZodType).safeParse(value);
     if (!result.success) {
       const reason = result.error.issues[0]?.message ?? "is not valid";
-      throw new ConfigError(name, `${reason} (got ${JSON.stringify(value)})`);
+      // A mistyped token or database URL is still a secret: say what is wrong, not what it was.
+      throw new ConfigError(name, CREDENTIALS.has(key) ? reason : `${reason} (got ${JSON.stringify(value)})`);
     }
     parsed[key] = result.data;
   }

@@ -94,6 +94,21 @@ describe("bad values", () => {
     expect(message).not.toContain("\n");
   });
 
+  test.each([
+    [{ DATABASE_URL: "postgress://support:s3cr3t-pw@db/support" }, "DATABASE_URL", "s3cr3t-pw"],
+    [{ REDIS_URL: "redis//:s3cr3t-pw@cache:6379", DATABASE_URL: "postgres://db/support" }, "REDIS_URL", "s3cr3t-pw"],
+    [{ BOT_TOKEN: "123456:s3cr3t token" }, "BOT_TOKEN", "s3cr3t"],
+  ])("a bad credential-bearing value (%o) is refused without repeating it", (env, variable, secret) => {
+    let message = "";
+    try {
+      parseConfig(env, cwd);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.startsWith(`${variable}: `)).toBe(true);
+    expect(message).not.toContain(secret);
+  });
+
   test("DATABASE_URL may name PostgreSQL (SPEC §8); REDIS_URL goes with it", () => {
     const config = parseConfig({ DATABASE_URL: "postgresql://support:s3cret@db:5432/support", REDIS_URL: "redis://cache:6379/0" }, cwd);
     expect(config).toMatchObject({ databaseEngine: "postgres", databasePath: null, databaseUrl: "postgresql://support:s3cret@db:5432/support", redisUrl: "redis://cache:6379/0" });
