@@ -275,6 +275,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       await budget.send("answer", () => bot.api.sendMessage(call.chatId, call.text, targetOptions(call.target)));
       return true;
     }
+    if (call.kind === "close_topic") {
+      await telegram.closeTopic(call.userId);
+      return true;
+    }
     return (await budget.send("reaction", () => bot.api.setMessageReaction(call.chatId, call.messageId, [{ type: "emoji", emoji: call.emoji }]))) !== null;
   };
   const desk = new DeskCalls({ sql: db.sql, outbox, leading: () => senderLease.held, run: runDeskCall, logger });
@@ -334,6 +338,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   telegram.useAgentCommands({
     conversations,
     answer: tellAgent,
+    closeTopic: async (userId) => void (await desk.submit({ kind: "close_topic", userId })),
     resolveUser: createUserResolver({
       userForPost,
       userForReply: async (chatId, telegramMessageId) => (await conversations.supportMessageFor({ chatId, telegramMessageId }))?.userId ?? null,

@@ -17,7 +17,12 @@ import type { DeliveryReaction } from "./reactions.js";
 
 export type DeskCall =
   | { kind: "answer"; chatId: number; target: GroupTarget; text: string }
-  | { kind: "reaction"; chatId: number; messageId: number; emoji: DeliveryReaction };
+  | { kind: "reaction"; chatId: number; messageId: number; emoji: DeliveryReaction }
+  /** /close in topic mode: the user's topic is closed in the group */
+  | { kind: "close_topic"; userId: string };
+
+/** Whom a call is about, for the outbox row and log lines. */
+const subjectOf = (call: DeskCall): string => (call.kind === "close_topic" ? call.userId : String(call.chatId));
 
 export const DESK_CALL = "desk_call";
 /** The sender's word that a queued call was made (or dropped): the job's id. */
@@ -59,7 +64,7 @@ export class DeskCalls {
     if (this.deps.leading()) return this.deps.run(call);
     let done!: Promise<void>;
     await this.deps.sql.transaction(async (tx) => {
-      const id = await this.deps.outbox.in(tx).enqueue<DeskCall>({ lane: "desk", kind: DESK_CALL, userId: String(call.chatId), messageId: null, payload: call });
+      const id = await this.deps.outbox.in(tx).enqueue<DeskCall>({ lane: "desk", kind: DESK_CALL, userId: subjectOf(call), messageId: null, payload: call });
       // Listening before the commit: the sender cannot answer before it sees the job.
       done = new Promise<void>((resolve) => {
         const timer = setTimeout(() => finish(), WAIT_MS);
@@ -107,7 +112,7 @@ export class DeskCalls {
       try {
         if (!(await this.deps.run(job.payload))) this.deps.logger.debug({ jobId: job.id, kind: job.payload.kind }, "a queued desk call was dropped: the group's budget is taken by users' posts");
       } catch (error) {
-        this.deps.logger.warn({ err: error, jobId: job.id, kind: job.payload.kind, chatId: job.payload.chatId }, "Telegram refused a queued answer or reaction for the support group; dropped");
+        this.deps.logger.warn({ err: error, jobId: job.id, kind: job.payload.kind, subject: subjectOf(job.payload) }, "Telegram refused a queued call into the support group; dropped");
       }
       // Done either way: best-effort, never retried (as on one instance).
       await this.deps.outbox.remove(job.id);

@@ -29,8 +29,14 @@ export interface TelegramRuntime {
   topics: { mode: TopicMode; store: TopicStore };
   /** agents' replies in the group become support messages */
   useSupportReplies(deps: Omit<SupportRepliesDeps, "isSupportGroup" | "logger" | "userForTopic">): void;
-  /** agents' commands in the group; install before the replies, so a command is never delivered */
-  useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger" | "closeTopic">): void;
+  /**
+   * agents' commands in the group; install before the replies, so a command
+   * is never delivered. `closeTopic` replaces closing the topic here (the
+   * app routes it to the one instance that sends into the group).
+   */
+  useAgentCommands(deps: Omit<AgentCommandsDeps, "isSupportGroup" | "logger" | "closeTopic"> & Partial<Pick<AgentCommandsDeps, "closeTopic">>): void;
+  /** /close in topic mode: closes the user's topic in the group (a call into the group: the sender makes it) */
+  closeTopic(userId: string): Promise<void>;
   /** the user a forum topic of the support group belongs to */
   userForTopic(chatId: number, threadId: number): Promise<string | null>;
   registerRoutes(router: Router): void;
@@ -101,8 +107,9 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
       }
     },
     useAgentCommands(deps) {
-      if (bot && config.groupChatId) bot.use(createAgentCommands({ ...deps, closeTopic, isSupportGroup, logger }));
+      if (bot && config.groupChatId) bot.use(createAgentCommands({ ...deps, closeTopic: deps.closeTopic ?? closeTopic, isSupportGroup, logger }));
     },
+    closeTopic,
     registerRoutes(router) {
       router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
       if (bot && config.telegramMode === "webhook") {
