@@ -4,29 +4,26 @@
 // Redis of its own here, since the test stops it.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { postJson, requestJson } from "../fixtures/http.js";
-import { clusterEngines, startCluster, type Cluster } from "./cluster.js";
+import type { Cluster } from "./cluster.js";
+import { startEngineCluster, type EngineCluster } from "./engine-cluster.js";
 import { findNginx } from "./nginx.js";
-import { startOwnRedis, type OwnRedis } from "./redis-server.js";
+import type { OwnRedis } from "./redis-server.js";
 
 const GROUP = -1007700445566;
 const PER_IP = 6;
 
 describe.skipIf(!findNginx())("rate limits across two instances on PostgreSQL and Redis", () => {
+  let engines: EngineCluster;
   let cluster: Cluster;
   let redis: OwnRedis;
-  let dropDatabase: () => Promise<void> = async () => undefined;
   let n = 0;
 
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    const engines = await clusterEngines(redis.url);
-    dropDatabase = engines.drop;
-    cluster = await startCluster({ group: GROUP, databaseUrl: engines.databaseUrl, redisUrl: engines.redisUrl, env: { RATE_LIMIT_REGISTER_PER_IP: `${PER_IP}/60`, CLUSTER_SIZE: "2" } });
+    engines = await startEngineCluster({ group: GROUP, env: { RATE_LIMIT_REGISTER_PER_IP: `${PER_IP}/60`, CLUSTER_SIZE: "2" } });
+    ({ cluster, redis } = engines);
   });
   afterAll(async () => {
-    await cluster?.close();
-    await redis?.stop();
-    await dropDatabase();
+    await engines?.close();
   });
 
   /** One /register_device straight to an instance (every request here comes from 127.0.0.1). */

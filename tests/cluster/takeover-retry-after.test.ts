@@ -3,38 +3,28 @@
 // waits out what Telegram told its predecessor instead of being told again.
 // A cluster of its own: a fresh group budget, and a Redis no other test shares.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { postJson } from "../fixtures/http.js";
 import type { SendAnswer } from "../fixtures/wire.js";
-import { clusterEngines, startCluster, type Cluster } from "./cluster.js";
+import type { Cluster } from "./cluster.js";
+import { leaderNames, postedTexts, sendViaLb as send, startEngineCluster, type EngineCluster } from "./engine-cluster.js";
 import { findNginx } from "./nginx.js";
-import { startOwnRedis, type OwnRedis } from "./redis-server.js";
 
 const GROUP = -1007700998877;
 
 describe.skipIf(!findNginx())("retry_after across a takeover, two instances on PostgreSQL and Redis", () => {
+  let engines: EngineCluster;
   let cluster: Cluster;
-  let redis: OwnRedis;
-  let dropDatabase: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    const engines = await clusterEngines(redis.url);
-    dropDatabase = engines.drop;
-    cluster = await startCluster({ group: GROUP, databaseUrl: engines.databaseUrl, redisUrl: engines.redisUrl });
+    engines = await startEngineCluster({ group: GROUP });
+    cluster = engines.cluster;
   });
   afterAll(async () => {
-    await cluster?.close();
-    await redis?.stop();
-    await dropDatabase();
+    await engines?.close();
   });
 
-  const posted = (prefix: string) => cluster.tg.sent(GROUP).flatMap((m) => (m.text?.includes(prefix) ? [m.text.slice(m.text.indexOf(prefix))] : []));
-  const leaderName = async () => (await cluster.healths()).filter((h) => h.leader).map((h) => h.instance);
-  async function sendViaLb(userId: string, text: string): Promise<SendAnswer> {
-    const res = await postJson<SendAnswer>(`${cluster.lbUrl}/send_message`, { user_id: userId, message: text });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body;
-  }
+  const posted = (prefix: string) => postedTexts(cluster, GROUP, prefix);
+  const leaderName = () => leaderNames(cluster);
+  const sendViaLb = (userId: string, text: string): Promise<SendAnswer> => send(cluster, userId, text);
 
   test("a 429's retry_after holds across a takeover: the new leader waits out what Telegram told the old one", async () => {
     const [leader] = await leaderName();

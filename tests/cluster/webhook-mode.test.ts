@@ -9,50 +9,37 @@ import { photoForm, postJson, requestJson } from "../fixtures/http.js";
 import { makePng } from "../fixtures/images.js";
 import { connectSocket, joinChat, nextMatching, type SocketClientOptions } from "../fixtures/socket.js";
 import type { ChatItem, SendAnswer } from "../fixtures/wire.js";
-import { clusterEngines, startCluster, WEBHOOK_SECRET, type Cluster } from "./cluster.js";
+import { WEBHOOK_SECRET, type Cluster } from "./cluster.js";
+import { leaderNames, postedTexts, sendViaLb as send, startEngineCluster, type EngineCluster } from "./engine-cluster.js";
 import { findNginx } from "./nginx.js";
-import { startOwnRedis, type OwnRedis } from "./redis-server.js";
 
 const GROUP = -1007700112233;
 const REGISTER_PER_IP = 4;
 
 describe.skipIf(!findNginx())("two instances on PostgreSQL and Redis behind nginx, webhook mode", () => {
+  let engines: EngineCluster;
   let cluster: Cluster;
-  let redis: OwnRedis;
-  let dropDatabase: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
     // A Redis of its own: the limits' counts of an earlier run must not carry over.
-    redis = await startOwnRedis();
-    const engines = await clusterEngines(redis.url);
-    dropDatabase = engines.drop;
-    cluster = await startCluster({
+    engines = await startEngineCluster({
       group: GROUP,
-      databaseUrl: engines.databaseUrl,
-      redisUrl: engines.redisUrl,
       // A small per-address limit on /register_device for the X-Forwarded-For
       // test; the sends of all tests here come from one address, counted once for the cluster.
       env: { RATE_LIMIT_REGISTER_PER_IP: `${REGISTER_PER_IP}/60`, RATE_LIMIT_SEND_PER_IP: "200/60" },
     });
+    cluster = engines.cluster;
     // Telegram's own limit into one group; the service's pacing must keep under it.
     cluster.tg.setGroupLimit({ limit: 20, windowMs: 60_000 });
   });
   afterAll(async () => {
-    await cluster?.close();
-    await redis?.stop();
-    await dropDatabase();
+    await engines?.close();
   });
 
-  /** The texts posted into the group that contain `prefix`, from the prefix on. */
-  const posted = (prefix: string) => cluster.tg.sent(GROUP).flatMap((m) => (m.text?.includes(prefix) ? [m.text.slice(m.text.indexOf(prefix))] : []));
+  const posted = (prefix: string) => postedTexts(cluster, GROUP, prefix);
   const sendCallers = () => new Set(cluster.tg.callsTo("sendMessage").map((c) => c.caller));
-  const leaderName = async () => (await cluster.healths()).filter((h) => h.leader).map((h) => h.instance);
-
-  async function sendViaLb(userId: string, text: string): Promise<SendAnswer> {
-    const res = await postJson<SendAnswer>(`${cluster.lbUrl}/send_message`, { user_id: userId, message: text });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body;
-  }
+  const leaderName = () => leaderNames(cluster);
+  const sendViaLb = (userId: string, text: string): Promise<SendAnswer> => send(cluster, userId, text);
 
   const sendsOn = (name: string) => cluster.metric(name, "http_requests_total", { route: "/send_message", status: "200" });
 
