@@ -113,7 +113,7 @@ export function createTelegramRuntime({ config, logger, db, botInfo, observeCall
     registerRoutes(router) {
       router.on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
       if (bot && config.telegramMode === "webhook") {
-        const webhook = createWebhookHandler({ bot, secret: config.webhookSecret, prisma: db.prisma, logger, instanceId: config.instanceId });
+        const webhook = createWebhookHandler({ bot, secret: config.webhookSecret, sql: db.sql, logger, instanceId: config.instanceId });
         router.on("POST", "/api/telegram/webhook", ({ req, res }) => webhook(req, res));
         return;
       }

@@ -40,15 +40,16 @@ import { z } from "zod";
 import { isAppError } from "../errors.js";
 import { readJson } from "../http/body.js";
 import { sendError, sendJson } from "../http/respond.js";
+import type { SqlRunner } from "../db/sql.js";
 import type { Logger } from "../logger.js";
-import { UpdateClaims, type ClaimTable } from "./update-claims.js";
+import { UpdateClaims } from "./update-claims.js";
 
 export interface WebhookHandlerOptions {
   bot: Bot;
   /** TELEGRAM_WEBHOOK_SECRET; without it every request is accepted */
   secret?: string;
-  /** either engine's Prisma client */
-  prisma: { processedUpdate: ClaimTable };
+  /** the stores' connection of either engine (db.sql): processed_updates */
+  sql: SqlRunner;
   logger: Logger;
   /** default 1 MB; Telegram's updates are a few KB */
   maxBodyBytes?: number;
@@ -72,13 +73,13 @@ type Outcome = "done" | "failed" | "held";
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
 
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
-  const { bot, prisma, logger } = options;
+  const { bot, sql, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const ackBudgetMs = options.ackBudgetMs ?? 5000;
   const keepMs = options.keepProcessedMs ?? 7 * 24 * 3600 * 1000;
   const secretDigest = options.secret ? digest(options.secret) : null;
   const claims = new UpdateClaims({
-    table: prisma.processedUpdate,
+    sql,
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
     ttlMs: options.claimTtlMs,
     logger,
@@ -107,8 +108,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   function prune(): void {
     if (Date.now() - lastPrune < 3600_000) return;
     lastPrune = Date.now();
-    prisma.processedUpdate
-      .deleteMany({ where: { createdAt: { lt: new Date(Date.now() - keepMs) } } })
+    claims
+      .prune(new Date(Date.now() - keepMs))
       .then(undefined, (error: unknown) => logger.warn({ err: error }, "could not prune processed_updates"));
   }
 

@@ -65,7 +65,7 @@ async function serve(): Promise<void> {
       maxPhotoBytes: h.maxPhotoBytes,
     }),
   );
-  const handler = createWebhookHandler({ bot, secret: SECRET, prisma: h.db.prisma, logger, ackBudgetMs: h.ackBudgetMs, instanceId: INSTANCE });
+  const handler = createWebhookHandler({ bot, secret: SECRET, sql: h.db.sql, logger, ackBudgetMs: h.ackBudgetMs, instanceId: INSTANCE });
   const router = new Router()
     .on("POST", "/api/telegram/webhook", ({ req, res }) => handler(req, res))
     .on("GET", "/api/telegram/health", ({ req, res }) => handleTelegramHealth(req, res));
