@@ -4,8 +4,10 @@
 //   2. answers to agents' commands, reminders, notices to agents: only while
 //      no user post is waiting, and never into the last HEADROOM slots, so a
 //      user's next post finds room; they wait for their turn;
-//   3. reactions (delivery feedback): the same rule, but they never wait:
-//      when there is no room now they are dropped.
+//   3. reactions (delivery feedback): never into the last 2 × HEADROOM
+//      slots, so the feedback on a busy afternoon's replies cannot use up
+//      the room answers need; they never wait: when there is no room now
+//      they are dropped.
 // Whether Telegram counts reactions against the group's limit is not
 // documented; they are counted here, which is the safe assumption.
 import { GrammyError } from "grammy";
@@ -73,20 +75,25 @@ export class GroupBudget implements PostPacer {
 
   // ------------------------------------------------ everything else
 
-  private roomFor(units: number): boolean {
-    return this.deps.pacer.delayFor(units + this.deps.headroom, this.now()) === 0;
+  /** The slots of the window a priority must leave free: users' posts' headroom, and for reactions the answers' too. */
+  private keptFree(priority: BudgetPriority): number {
+    return priority === "reaction" ? 2 * this.deps.headroom : this.deps.headroom;
+  }
+
+  private roomFor(units: number, priority: BudgetPriority): boolean {
+    return this.deps.pacer.delayFor(units + this.keptFree(priority), this.now()) === 0;
   }
 
   /** Whether `units` of a lower priority may go now (nothing is taken). */
-  async mayGo(units: number): Promise<boolean> {
+  async mayGo(units: number, priority: BudgetPriority = "answer"): Promise<boolean> {
     // The window first: it is in memory, the queue is a query.
-    if (!this.roomFor(units)) return false;
-    return !(await this.deps.userPostWaiting()) && this.roomFor(units);
+    if (!this.roomFor(units, priority)) return false;
+    return !(await this.deps.userPostWaiting()) && this.roomFor(units, priority);
   }
 
   /** A reaction: true and counted when it may go now, false (drop it) otherwise. */
   async tryTake(units = 1): Promise<boolean> {
-    if (!(await this.mayGo(units))) return false;
+    if (!(await this.mayGo(units, "reaction"))) return false;
     this.record(units, this.now());
     return true;
   }

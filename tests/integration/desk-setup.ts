@@ -38,6 +38,8 @@ export interface DeskOptions {
   /** reuse this folder and its database (a restart) */
   dir?: string;
   logger?: Logger;
+  /** how long /send_message waits for Telegram before answering "queued" (default here 10 s: see below) */
+  sendWaitMs?: number;
 }
 
 export async function startDesk(group: number, options: DeskOptions = {}): Promise<Desk> {
@@ -59,6 +61,10 @@ export async function startDesk(group: number, options: DeskOptions = {}): Promi
     pushTransport: fcm.transport,
     // These tests post far more than Telegram's 20 a minute; pacing has its own tests.
     pacerLimits: { perGroup: 10_000, perGroupWindowMs: 60_000, overall: 10_000, overallWindowMs: 1000 },
+    // userSays needs "sent": a busy CI machine (two instances and PostgreSQL
+    // in TEST_ENGINE=cluster) must not turn a slow send into a failed test.
+    // The tests about "queued" set their own.
+    sendWaitMs: options.sendWaitMs ?? 10_000,
     // One user sends dozens of messages here; the inbound limits have their own tests.
     rateLimits: { perUser: { send: { points: 10_000, windowSeconds: 60 } }, perIp: { send: { points: 10_000, windowSeconds: 60 } } },
   });

@@ -341,7 +341,8 @@ describe("a restart between topic creation and the first post", () => {
     tg.addForumGroup(GROUP);
     const user = "topic-restart-1";
     try {
-      const first = await startDesk(GROUP, { env: TOPICS_ON, tg, dir });
+      // The service's own wait (3 s): the retry after the lost answer comes later.
+      const first = await startDesk(GROUP, { env: TOPICS_ON, tg, dir, sendWaitMs: 3_000 });
       await enabled(first);
       // The topic is made, then the connection drops before the answer: the
       // window between Telegram's answer and our commit.

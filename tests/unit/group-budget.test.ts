@@ -1,6 +1,7 @@
 // The group's budget against the Telegram stand-in enforcing a group limit
 // (scaled down: 8 a second instead of 20 a minute): users' posts first,
-// then answers (they wait), then reactions (dropped when there is no room),
+// then answers (they wait), then reactions (dropped when there is no room,
+// and never into the answers' share),
 // and never a 429.
 import { Api } from "grammy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -61,16 +62,20 @@ describe("group budget", () => {
     expect(tg.stats.groupLimited).toBe(0);
   });
 
-  it("lower priorities leave the headroom to users' posts: reactions stop while users' posts still fit", async () => {
+  it("lower priorities leave the headroom to users' posts, and reactions leave answers theirs", async () => {
     const target = await api.sendMessage(GROUP, "agent message");
     budget.record(1, Date.now());
     let sentReactions = 0;
     for (let i = 0; i < LIMIT; i++) {
       if ((await budget.send("reaction", () => api.setMessageReaction(GROUP, target.message_id, [{ type: "emoji", emoji: i % 2 ? "👌" : "👀" }]))) !== null) sentReactions += 1;
     }
-    // 8 in the window: 1 taken, 2 kept for users' posts, 5 for reactions
-    expect(sentReactions).toBe(LIMIT - 1 - 2);
+    // 8 in the window: 1 taken, 2 kept for users' posts, 2 more for answers, 3 for reactions
+    expect(sentReactions).toBe(LIMIT - 1 - 2 - 2);
     const started = Date.now();
+    // the answers' share: two answers go at once, and a third would wait (the users' headroom)
+    await budget.send("answer", () => api.sendMessage(GROUP, "answer 1"));
+    await budget.send("answer", () => api.sendMessage(GROUP, "answer 2"));
+    expect(await budget.mayGo(1)).toBe(false);
     await userPost("user post 1");
     await userPost("user post 2");
     // the headroom: no wait for these two
