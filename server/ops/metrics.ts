@@ -39,6 +39,15 @@ export class ServiceMetrics {
 
   constructor(sources: MetricsSources, now: () => number = Date.now) {
     const registers = [this.registry];
+    // The depth and the age gauges collect together in one scrape: one read
+    // of the lanes serves both (counting a backlog is the scrape's costliest part).
+    let reading: Promise<Map<Lane, LaneStats>> | null = null;
+    const laneStats = () =>
+      (reading ??= Promise.all(LANES.map(async (lane) => [lane, await sources.outboxStats(lane)] as const))
+        .then((entries) => new Map(entries))
+        .finally(() => {
+          reading = null;
+        }));
     collectDefaultMetrics({ register: this.registry });
     this.httpRequests = new Counter({
       name: "http_requests_total",
@@ -76,7 +85,7 @@ export class ServiceMetrics {
       labelNames: ["lane"],
       registers,
       async collect() {
-        for (const lane of LANES) this.set({ lane }, (await sources.outboxStats(lane)).depth);
+        for (const [lane, stats] of await laneStats()) this.set({ lane }, stats.depth);
       },
     });
     new Gauge({
@@ -85,10 +94,7 @@ export class ServiceMetrics {
       labelNames: ["lane"],
       registers,
       async collect() {
-        for (const lane of LANES) {
-          const oldest = (await sources.outboxStats(lane)).oldestCreatedAt;
-          this.set({ lane }, oldest ? Math.max(0, (now() - oldest.getTime()) / 1000) : 0);
-        }
+        for (const [lane, { oldestCreatedAt: oldest }] of await laneStats()) this.set({ lane }, oldest ? Math.max(0, (now() - oldest.getTime()) / 1000) : 0);
       },
     });
     new Gauge({
