@@ -5,8 +5,8 @@
 // - `sql`: the stores' own connection (server/db/sql.ts), for the hot paths
 //   (measured: a Prisma insert costs ~420 µs against ~40 µs for a prepared
 //   statement on SQLite; ~5 ms against ~0.6 ms for pg on PostgreSQL);
-// - `prisma`: Prisma's client (diary, devices, the webhook's dedupe), over
-//   its own driver adapter and connection(s).
+// - `prisma`: Prisma's client (diary, devices), over its own driver
+//   adapter and connection(s).
 //
 // On SQLite the two are two connections to one file (WAL lets them work
 // side by side), and the rest of this comment applies:
