@@ -6,6 +6,7 @@
 // its cost is measured; what is not measured is the refusal path.
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { stopOnSignals } from "../fixtures/stop-on-signals.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { startService } = await import(pathToFileURL(path.join(root, "build", "server", "service.js")).href);
@@ -22,14 +23,4 @@ const rateLimits = {
 const service = await startService({ app: { rateLimits } });
 service.app.logger.info({ port: service.address.port }, "bench: listening");
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  service.stop(10_000).then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+stopOnSignals(service);

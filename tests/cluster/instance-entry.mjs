@@ -9,6 +9,7 @@ import { Agent } from "node:https";
 import path from "node:path";
 import { connect } from "node:tls";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { stopOnSignals } from "../fixtures/stop-on-signals.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { startService } = await import(pathToFileURL(path.join(root, "build", "server", "service.js")).href);
@@ -37,14 +38,4 @@ const pushTransport = fcmPort
 const service = await startService({ app: pushTransport ? { pushTransport } : {} });
 process.stdout.write(`READY ${service.address.port}\n`);
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  service.stop(10_000).then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+stopOnSignals(service);
