@@ -17,6 +17,7 @@ import { RedisSharedPause } from "./cluster/shared-pause.js";
 import type { Config } from "./config/env.js";
 import { exposureWarnings } from "./config/exposure-warnings.js";
 import { migrationsDirFor, openDatabase, type Db } from "./db/database.js";
+import { postgresPlace } from "./db/sql.js";
 import { AppError } from "./errors.js";
 import { createKeyCheck, requestKey } from "./http/api-key.js";
 import { answerClientError } from "./http/client-error.js";
@@ -133,9 +134,7 @@ function passwordIn(url: string | null): string | undefined {
 
 /** Where the database is, for log lines: never the URL itself (it may hold a password). */
 function databaseLabel(config: Config): string {
-  if (config.databasePath !== null) return config.databasePath;
-  const url = new URL(config.databaseUrl);
-  return `postgres ${url.host}${url.pathname}`;
+  return config.databasePath ?? postgresPlace(config.databaseUrl);
 }
 
 export async function createApp(options: AppOptions): Promise<App> {

@@ -12,7 +12,7 @@
 //   skip <id>   set aside ("skipped by operator"), so the queue moves on
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { ConfigError, loadConfig, type Config } from "../config/env.js";
-import { PostgresSql, SqliteSql, type Sql } from "../db/sql.js";
+import { PostgresSql, postgresPlace, SqliteSql, type Sql } from "../db/sql.js";
 import { OutboxStore, type OutboxJob } from "../outbox/outbox-store.js";
 import { QUEUE_RECHECK_MS } from "../outbox/wakeable-loop.js";
 import { MessageStore } from "../support/message-store.js";
@@ -97,8 +97,7 @@ function table(rows: string[][]): string[] {
 /** The outbox on PostgreSQL, checked as openOutboxDatabase checks a SQLite file. */
 async function openPostgresOutbox(url: string): Promise<Sql> {
   const sql = new PostgresSql({ connectionString: url, max: 2 });
-  const where = new URL(url);
-  const named = `the PostgreSQL database ${where.pathname.slice(1)} on ${where.host}`;
+  const named = postgresPlace(url);
   try {
     await sql.get("SELECT set_aside_at FROM outbox LIMIT 0");
     return sql;

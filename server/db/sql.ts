@@ -57,6 +57,8 @@ export class SqliteSql implements Sql {
   readonly dialect = "sqlite";
   private readonly statements = new Map<string, Statement>();
   private readonly signals = new EventEmitter();
+  /** notifications of the open transaction, emitted once it commits */
+  private readonly pendingSignals: [string, string][] = [];
   private readonly tx: SqlRunner;
 
   /**
@@ -69,21 +71,17 @@ export class SqliteSql implements Sql {
     private readonly gate = new SqliteGate(),
   ) {
     this.signals.setMaxListeners(0);
-    const pending: [string, string][] = [];
-    this.pendingSignals = pending;
     this.tx = {
       dialect: "sqlite",
       get: (sql, params) => Promise.resolve(this.getNow(sql, params)),
       all: (sql, params) => Promise.resolve(this.allNow(sql, params)),
       run: (sql, params) => Promise.resolve(this.runNow(sql, params)),
       notify: (channel, payload) => {
-        pending.push([channel, payload]);
+        this.pendingSignals.push([channel, payload]);
         return Promise.resolve();
       },
     };
   }
-
-  private readonly pendingSignals: [string, string][];
 
   async get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
     if (this.gate.storeTransactionOpen) await this.gate.noStoreTransaction();
@@ -244,6 +242,12 @@ export interface PostgresSqlOptions {
   max?: number;
   /** told when the LISTEN connection drops or comes back */
   onListenerProblem?(error: Error | null): void;
+}
+
+/** "the PostgreSQL database <name> on <host:port>": a URL's place for log and error lines, never its user or password. */
+export function postgresPlace(url: string): string {
+  const where = new URL(url);
+  return `the PostgreSQL database ${where.pathname.slice(1)} on ${where.host}`;
 }
 
 /** On a `pg` pool; LISTEN on one connection of its own, reopened when it drops. */

@@ -162,7 +162,7 @@ export class SupportService {
         if (!existing) throw new Error("a user message without a client_message_id collided with a stored one");
         return { existing, message: null, jobId: null } as const;
       }
-      const jobId = await this.deps.groupDelivery.enqueuePost(tx, { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos });
+      const jobId = await groupDelivery.enqueuePost(tx, { messageId: message.id, userId: input.userId, userName: input.userName, text: input.text, photos: input.photos });
       return { existing: null, message, jobId } as const;
     });
 
