@@ -177,10 +177,9 @@ export class OutboxStore {
     // backlog is when an operator scrapes this most, and MIN(created_at)
     // read every queued row (25 ms at 120k jobs, against 6 ms for the
     // count). Ids are handed out in creation order, so the oldest job is
-    // the first in line.
+    // the head of the lane.
     const counted = await this.q.get<{ depth: number }>(`SELECT COUNT(*) AS depth FROM outbox WHERE lane = ? AND ${IN_LINE}`, [lane]);
-    const oldest = await this.q.get<{ created_at: SqlTime }>(`SELECT created_at FROM outbox WHERE lane = ? AND ${IN_LINE} ORDER BY id LIMIT 1`, [lane]);
-    return { depth: counted?.depth ?? 0, oldestCreatedAt: readTime(oldest?.created_at ?? null) };
+    return { depth: counted?.depth ?? 0, oldestCreatedAt: (await this.head(lane))?.createdAt ?? null };
   }
 
   async setAsideStats(lane: Lane): Promise<SetAsideStats> {

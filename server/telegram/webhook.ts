@@ -32,7 +32,6 @@
 // safe, and no request is held open long enough for Telegram to time out
 // and back off the whole webhook.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { hostname } from "node:os";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Bot } from "grammy";
 import type { Update } from "grammy/types";
@@ -57,8 +56,8 @@ export interface WebhookHandlerOptions {
   ackBudgetMs?: number;
   /** dedupe rows older than this are pruned (default 7 days; Telegram stops redelivering long before) */
   keepProcessedMs?: number;
-  /** names this instance's claims in processed_updates (default: host and pid, as INSTANCE_ID's default) */
-  instanceId?: string;
+  /** INSTANCE_ID (config.instanceId): names this instance's claims in processed_updates */
+  instanceId: string;
   /** a claim whose holder stopped renewing it is taken over after this (default 30 s) */
   claimTtlMs?: number;
 }
@@ -80,7 +79,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   const secretDigest = options.secret ? digest(options.secret) : null;
   const claims = new UpdateClaims({
     sql,
-    instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
+    instanceId: options.instanceId,
     ttlMs: options.claimTtlMs,
     logger,
   });
