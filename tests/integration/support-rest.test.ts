@@ -295,7 +295,9 @@ describe("GET /message_history", () => {
     // so only the database's claim can make the greeting single.
     const other = await startTestApp({ dir: t.dir });
     const connections = new Set<string>();
-    const count = (socket: Socket) => connections.add(`${socket.remotePort ?? ""}`);
+    // A connection is its pair of ports: the kernel may give connections to
+    // the two instances the same client port.
+    const count = (socket: Socket) => connections.add(`${socket.localPort ?? ""}:${socket.remotePort ?? ""}`);
     t.app.server.on("connection", count);
     other.app.server.on("connection", count);
     try {
